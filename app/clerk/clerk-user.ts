@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+/**
+ * The shapes of Clerk's user payloads, as they arrive in webhooks and from the
+ * Backend API (`User.raw`). Deliberately lenient: Clerk adds fields, older
+ * payloads lack some, and the OpenAPI examples have empty `email_addresses`
+ * with `primary_email_address_id` set. We insist only on what we store.
+ */
+
+const nullableText = z.string().nullish().transform((value) => value ?? null);
+
+const emailAddressSchema = z.looseObject({
+  id: z.string(),
+  email_address: z.string(),
+});
+
+export const clerkUserSchema = z.looseObject({
+  id: z.string().min(1),
+  object: z.literal("user").optional(),
+  email_addresses: z.array(emailAddressSchema).nullish().transform((list) => list ?? []),
+  primary_email_address_id: nullableText,
+  first_name: nullableText,
+  last_name: nullableText,
+  username: nullableText,
+  image_url: nullableText,
+  profile_image_url: nullableText,
+  created_at: z.number().int().nonnegative(),
+  updated_at: z.number().int().nonnegative(),
+});
+export type ClerkUserPayload = z.infer<typeof clerkUserSchema>;
+
+/** `user.deleted` carries only `{ object, id, deleted }`, and Clerk types `id` as optional. */
+export const deletedClerkUserSchema = z.looseObject({
+  object: z.literal("user").optional(),
+  id: z.string().min(1).optional(),
+  deleted: z.boolean().optional(),
+});
+
+/** The envelope; `timestamp` is seconds in some payload versions and ms in others, so it is never used for ordering. */
+export const clerkEventSchema = z.looseObject({
+  type: z.string().min(1),
+  object: z.literal("event").optional(),
+  data: z.unknown(),
+  timestamp: z.number().optional(),
+  instance_id: z.string().optional(),
+});
+
+export const USER_EVENT_TYPES = ["user.created", "user.updated", "user.deleted"] as const;
+export type UserEventType = (typeof USER_EVENT_TYPES)[number];
+
+export function isUserEventType(type: string): type is UserEventType {
+  return (USER_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** The columns a Clerk user fills in `users`; everything else about a row is bookkeeping. */
+export interface ClerkUserFields {
+  clerkId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  username: string | null;
+  imageUrl: string | null;
+  clerkCreatedAt: number;
+  clerkUpdatedAt: number;
+}
+
+export function primaryEmailOf(user: ClerkUserPayload): string | null {
+  // The primary address, not the first one: users can add addresses and switch.
+  const primary = user.email_addresses.find((address) => address.id === user.primary_email_address_id);
+  return primary?.email_address ?? null;
+}
+
+export function clerkUserToRow(user: ClerkUserPayload): ClerkUserFields {
+  return {
+    clerkId: user.id,
+    email: primaryEmailOf(user),
+    firstName: user.first_name,
+    lastName: user.last_name,
+    username: user.username,
+    imageUrl: user.image_url ?? user.profile_image_url,
+    clerkCreatedAt: user.created_at,
+    clerkUpdatedAt: user.updated_at,
+  };
+}

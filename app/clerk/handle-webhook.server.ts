@@ -1,0 +1,157 @@
+import { json as jsonResponse } from "@remix-run/node";
+import { getEnv } from "~/env.server";
+import { getDb, type AppDatabase } from "~/db/db.server";
+import { tombstoneClerkUser, writeClerkUser } from "~/db/user-writer.server";
+import { findDelivery, recordDelivery } from "~/db/webhook-ledger.server";
+import { describeError, log } from "~/logger.server";
+import {
+  clerkEventSchema,
+  clerkUserSchema,
+  clerkUserToRow,
+  deletedClerkUserSchema,
+  isUserEventType,
+} from "./clerk-user";
+import { readBodyWithLimit, svixHeadersOf, verifyClerkWebhook, type SvixHeaders } from "./verify-webhook.server";
+
+/**
+ * Clerk → Svix → here. The order is the point: verify the raw body, then parse
+ * it, then one transaction (ledger row + user write), then answer. A 2xx goes
+ * out only after the commit, so Svix retries anything we did not keep.
+ */
+
+export interface WebhookOutcome {
+  status: number;
+  body: Record<string, unknown>;
+  /** For the delivery log line: what happened, never what the payload said. */
+  outcome: string;
+  svixId: string | null;
+  eventType: string | null;
+}
+
+const json = (status: number, body: Record<string, unknown>) => ({ status, body });
+
+export function processClerkWebhook(
+  body: string,
+  headers: SvixHeaders | null,
+  options: { secrets?: readonly string[]; db?: AppDatabase; now?: number } = {},
+): WebhookOutcome {
+  const secrets = options.secrets ?? getEnv().webhook.signingSecrets;
+  const base = { svixId: headers?.["svix-id"] ?? null, eventType: null as string | null };
+  if (!headers) {
+    return { ...base, ...json(400, { error: "missing_svix_headers" }), outcome: "rejected" };
+  }
+  const verified = verifyClerkWebhook(body, headers, secrets);
+  if (!verified.ok && verified.reason !== "malformed_json") {
+    // Unauthenticated input: answer, but write nothing.
+    return { ...base, ...json(400, { error: verified.reason }), outcome: "rejected" };
+  }
+
+  const db = options.db ?? getDb();
+  const receivedAt = options.now ?? Date.now();
+  const svixId = headers["svix-id"];
+
+  const envelope = verified.ok ? clerkEventSchema.safeParse(verified.payload) : null;
+  if (!envelope?.success) {
+    const error = verified.ok ? "payload is not a Clerk event" : "body is not valid JSON";
+    return recordFailure(db, { svixId, eventType: "unknown", clerkUserId: null, receivedAt, error });
+  }
+  const { type, data } = envelope.data;
+  const dataId = typeof (data as { id?: unknown } | null)?.id === "string" ? (data as { id: string }).id : null;
+
+  if (!isUserEventType(type)) {
+    return commit(db, svixId, type, (tx) => {
+      recordDelivery(tx, { svixId, eventType: type, clerkUserId: dataId, status: "ignored", outcome: "ignored", receivedAt });
+      return { status: 200, body: { ok: true, ignored: type }, outcome: "ignored" };
+    });
+  }
+
+  if (type === "user.deleted") {
+    const parsed = deletedClerkUserSchema.safeParse(data);
+    if (!parsed.success) {
+      return recordFailure(db, { svixId, eventType: type, clerkUserId: dataId, receivedAt, error: zodMessage(parsed.error) });
+    }
+    const clerkId = parsed.data.id;
+    return commit(db, svixId, type, (tx) => {
+      if (!clerkId) {
+        // Nothing to delete and nothing a retry could fix.
+        recordDelivery(tx, { svixId, eventType: type, clerkUserId: null, status: "ignored", outcome: "no_user_id", receivedAt });
+        return { status: 200, body: { ok: true, outcome: "no_user_id" }, outcome: "no_user_id" };
+      }
+      const result = tombstoneClerkUser(tx, clerkId, "webhook", receivedAt);
+      recordDelivery(tx, { svixId, eventType: type, clerkUserId: clerkId, status: "processed", outcome: result.outcome, receivedAt });
+      return { status: 200, body: { ok: true, outcome: result.outcome }, outcome: result.outcome };
+    });
+  }
+
+  const parsed = clerkUserSchema.safeParse(data);
+  if (!parsed.success) {
+    return recordFailure(db, { svixId, eventType: type, clerkUserId: dataId, receivedAt, error: zodMessage(parsed.error) });
+  }
+  const fields = clerkUserToRow(parsed.data);
+  return commit(db, svixId, type, (tx) => {
+    const result = writeClerkUser(tx, fields, "webhook", receivedAt);
+    recordDelivery(tx, { svixId, eventType: type, clerkUserId: fields.clerkId, status: "processed", outcome: result.outcome, receivedAt });
+    return { status: 200, body: { ok: true, outcome: result.outcome }, outcome: result.outcome };
+  });
+}
+
+type Tx = Parameters<Parameters<AppDatabase["transaction"]>[0]>[0];
+type Answer = Pick<WebhookOutcome, "status" | "body" | "outcome">;
+
+/** Runs the write with its ledger row in one transaction; a repeated svix-id changes nothing. */
+function commit(db: AppDatabase, svixId: string, eventType: string, write: (tx: Tx) => Answer): WebhookOutcome {
+  const answer = db.transaction((tx) => {
+    const earlier = findDelivery(tx, svixId);
+    if (earlier && earlier.status !== "failed") {
+      return { status: 200, body: { ok: true, duplicate: true }, outcome: "duplicate" };
+    }
+    return write(tx);
+  });
+  return { ...answer, svixId, eventType };
+}
+
+function recordFailure(
+  db: AppDatabase,
+  failure: { svixId: string; eventType: string; clerkUserId: string | null; receivedAt: number; error: string },
+): WebhookOutcome {
+  return commit(db, failure.svixId, failure.eventType, (tx) => {
+    recordDelivery(tx, { ...failure, status: "failed", outcome: "invalid_payload" });
+    return { status: 400, body: { error: "invalid_payload", detail: failure.error }, outcome: "invalid_payload" };
+  });
+}
+
+function zodMessage(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.map(String).join(".") || "data"}: ${issue.message}` : "invalid payload";
+}
+
+/** The HTTP edge: method, size limit, database failures, and the one log line per delivery. */
+export async function handleClerkWebhook(request: Request): Promise<Response> {
+  const started = performance.now();
+  if (request.method !== "POST") {
+    return jsonResponse({ error: "method_not_allowed" }, { status: 405, headers: { Allow: "POST" } });
+  }
+  const headers = svixHeadersOf(request);
+  let result: WebhookOutcome;
+  const read = await readBodyWithLimit(request);
+  if (!read.ok) {
+    result = { status: 413, body: { error: "payload_too_large" }, outcome: "rejected", svixId: headers?.["svix-id"] ?? null, eventType: null };
+  } else {
+    try {
+      result = processClerkWebhook(read.body, headers);
+    } catch (error) {
+      // The database said no: 5xx so that Svix delivers it again later.
+      log.error("clerk_webhook_error", { svix_id: headers?.["svix-id"], error: describeError(error) });
+      result = { status: 503, body: { error: "temporarily_unavailable" }, outcome: "error", svixId: headers?.["svix-id"] ?? null, eventType: null };
+    }
+  }
+  log.info("clerk_webhook", {
+    svix_id: result.svixId,
+    type: result.eventType,
+    status: result.status,
+    outcome: result.outcome,
+    ms: Math.round((performance.now() - started) * 100) / 100,
+  });
+  const responseHeaders: HeadersInit = result.status === 503 ? { "Retry-After": "5" } : {};
+  return jsonResponse(result.body, { status: result.status, headers: responseHeaders });
+}

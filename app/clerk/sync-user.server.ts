@@ -1,0 +1,72 @@
+import { upsertUserFromClerk, type ProfileField, type UserWriteResult } from "~/db/user-writer.server";
+import { log } from "~/logger.server";
+import { ClerkApiError, fetchClerkUser, type ClerkApiFailure } from "./clerk-api.server";
+
+/**
+ * "Sync User Data": pull the signed-in user from Clerk and write it through the
+ * same writer as the webhook, for when a delivery was missed.
+ */
+
+export type SyncUserResult =
+  | { ok: true; outcome: UserWriteResult["outcome"]; changedFields: ProfileField[]; message: string }
+  | { ok: false; failure: ClerkApiFailure; message: string };
+
+const FIELD_LABELS: Record<ProfileField, string> = {
+  email: "Email",
+  firstName: "First name",
+  lastName: "Last name",
+  username: "Username",
+  imageUrl: "Avatar",
+};
+
+export function describeSync(result: UserWriteResult): string {
+  switch (result.outcome) {
+    case "created":
+      return "Profile imported from Clerk.";
+    case "updated": {
+      const labels = result.changedFields.map((field) => FIELD_LABELS[field]);
+      return labels.length ? `${joinLabels(labels)} updated.` : "Profile refreshed from Clerk.";
+    }
+    case "unchanged":
+    case "stale":
+      return "Already up to date.";
+    case "tombstoned":
+    case "deleted":
+    case "already_deleted":
+      return "This account has been deleted.";
+  }
+}
+
+function joinLabels(labels: string[]): string {
+  if (labels.length === 1) return labels[0];
+  return `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)!.toLowerCase()}`;
+}
+
+export function describeFailure(failure: ClerkApiFailure): string {
+  switch (failure.kind) {
+    case "not_found":
+      return "Clerk no longer has this account, so there is nothing to sync. It may have been deleted.";
+    case "rate_limited":
+      return failure.retryAfterSeconds
+        ? `Clerk is busy (rate limited). Try again in ${failure.retryAfterSeconds} second${failure.retryAfterSeconds === 1 ? "" : "s"}.`
+        : "Clerk is busy (rate limited). Try again in a moment.";
+    case "timeout":
+      return `Clerk did not answer in time. Your data is unchanged; try again in a moment.`;
+    case "unavailable":
+      return "Clerk is unavailable right now. Your data is unchanged; try again in a moment.";
+  }
+}
+
+export async function syncUserFromClerk(userId: string): Promise<SyncUserResult> {
+  const started = performance.now();
+  try {
+    const fields = await fetchClerkUser(userId);
+    const result = upsertUserFromClerk(fields, "manual");
+    log.info("manual_sync", { clerk_user_id: userId, outcome: result.outcome, ms: Math.round(performance.now() - started) });
+    return { ok: true, outcome: result.outcome, changedFields: result.changedFields, message: describeSync(result) };
+  } catch (error) {
+    if (!(error instanceof ClerkApiError)) throw error;
+    log.warn("manual_sync_failed", { clerk_user_id: userId, kind: error.failure.kind, ms: Math.round(performance.now() - started) });
+    return { ok: false, failure: error.failure, message: describeFailure(error.failure) };
+  }
+}

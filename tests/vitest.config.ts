@@ -1,0 +1,19 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+export default defineConfig({
+  root,
+  resolve: { alias: { "~": `${root}app` } },
+  test: {
+    include: ["tests/**/*.test.ts"],
+    exclude: ["tests/e2e/**", "tests/reliability/**", "node_modules/**"],
+    setupFiles: ["tests/support/test-env.ts"],
+    pool: "forks",
+    // Integration tests start real servers and SQLite files; a slow shared
+    // machine must not turn that into a failure, so no per-test time limit.
+    testTimeout: 0,
+    hookTimeout: 0,
+  },
+});

@@ -13,7 +13,7 @@ export class ConfigError extends Error {
 }
 
 const WHSEC = /^whsec_[A-Za-z0-9+/=]{16,}$/;
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+const LOOPBACK_HOST = /^((?:[\w-]+\.)*localhost|127(?:\.\d{1,3}){3}|\[::1\])(:\d+)?(\/.*)?$/i;
 
 function fail(variable: string, problem: string, hint: string): never {
   throw new ConfigError(`${variable} ${problem}. ${hint}`);

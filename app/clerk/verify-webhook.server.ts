@@ -12,10 +12,15 @@ export type SvixHeaders = { "svix-id": string; "svix-timestamp": string; "svix-s
 
 export type BodyReadResult = { ok: true; body: string } | { ok: false; reason: "too_large" };
 
-/** Reads at most `limit` bytes: a larger body is refused without buffering the rest. */
+// Past the limit we keep reading, without storing, up to this many more bytes, so
+// that an ordinary client sees the 413 rather than a reset connection. Beyond it
+// the connection is cut: nobody legitimate sends that much.
+const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** Keeps at most `limit` bytes in memory: a larger body is refused (413). */
 export async function readBodyWithLimit(request: Request, limit = MAX_WEBHOOK_BODY_BYTES): Promise<BodyReadResult> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit + DISCARD_LIMIT_BYTES) {
     await request.body?.cancel().catch(() => {});
     return { ok: false, reason: "too_large" };
   }
@@ -27,12 +32,13 @@ export async function readBodyWithLimit(request: Request, limit = MAX_WEBHOOK_BO
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limit) {
+    if (size > limit + DISCARD_LIMIT_BYTES) {
       await reader.cancel().catch(() => {});
-      return { ok: false, reason: "too_large" };
+      break;
     }
-    chunks.push(value);
+    if (size <= limit) chunks.push(value);
   }
+  if (size > limit) return { ok: false, reason: "too_large" };
   return { ok: true, body: Buffer.concat(chunks, size).toString("utf8") };
 }
 

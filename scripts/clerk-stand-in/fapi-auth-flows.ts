@@ -6,6 +6,7 @@ import {
   type VerificationState,
 } from "./fapi-resources.js";
 import { newId } from "./ids.js";
+import type { Logger } from "./logger.js";
 import type { ClientRecord, SessionManager, SessionRecord } from "./sessions.js";
 import type { ChangeContext, ClerkUserJSON, UserStore } from "./store.js";
 
@@ -57,6 +58,7 @@ export interface AuthFlowOptions {
   store: UserStore;
   sessions: SessionManager;
   emailVerification: EmailVerificationMode;
+  logger: Logger;
 }
 
 /** Who is asking: the app origin becomes the session's `azp`; the rest goes to the webhook's event attributes. */
@@ -263,7 +265,7 @@ export class AuthFlows {
       attempts: 0,
       expireAt: Date.now() + CODE_LIFETIME_MS,
     };
-    console.info(`[clerk-stand-in] verification code for ${attempt.emailAddress}: ${EMAIL_VERIFICATION_CODE}`);
+    this.options.logger.info(`verification code for ${attempt.emailAddress}: ${EMAIL_VERIFICATION_CODE}`);
     return this.signUpJson(attempt);
   }
 

@@ -11,7 +11,7 @@ export function base62(length: number): string {
   return out;
 }
 
-export function newId(prefix: "user" | "idn" | "ins" | "msg" | "sess" | "client" | "sia" | "sua"): string {
+export function newId(prefix: string): string {
   return `${prefix}_${base62(27)}`;
 }
 

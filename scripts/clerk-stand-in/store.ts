@@ -143,8 +143,9 @@ export class UserStore {
     return { object: "user", id, deleted: true };
   }
 
-  list(params: UserListParams = {}): ClerkUserJSON[] {
-    return listPage(this.listSource, params).map((record) => structuredClone(record.json));
+  /** `maxLimit` lifts BAPI's 500-per-page cap for the control API. */
+  list(params: UserListParams = {}, options: { maxLimit?: number } = {}): ClerkUserJSON[] {
+    return listPage(this.listSource, params, options.maxLimit).map((record) => structuredClone(record.json));
   }
 
   count(params: UserListParams = {}): number {

@@ -133,11 +133,11 @@ export function matchingRecords(source: ListSource, params: UserListParams, orde
 }
 
 /** One page: O(limit) once the ascending view exists, however deep the offset or cursor. */
-export function listPage(source: ListSource, params: UserListParams): UserRecord[] {
+export function listPage(source: ListSource, params: UserListParams, maxLimit = 500): UserRecord[] {
   const limit = params.limit ?? 10;
   const offset = params.offset ?? 0;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-    throw paramValueInvalid("limit", "limit must be an integer between 1 and 500.");
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
+    throw paramValueInvalid("limit", `limit must be an integer between 1 and ${maxLimit}.`);
   }
   if (!Number.isInteger(offset) || offset < 0) {
     throw paramValueInvalid("offset", "offset must be an integer greater than or equal to 0.");

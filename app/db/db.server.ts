@@ -54,4 +54,26 @@ export function closeDb(): void {
   globalForDb.__clerkSyncDb = undefined;
 }
 
+/** A database handle or a transaction on it: both build queries the same way. */
+export type QueryRunner = Pick<AppDatabase, "select" | "insert" | "update">;
+
+const preparedBySession = new WeakMap<object, Map<unknown, unknown>>();
+
+/**
+ * Prepared queries, built once per connection and reused. Drizzle otherwise
+ * rebuilds each query's SQL and better-sqlite3 recompiles it on every call,
+ * which was half of a webhook delivery's CPU (docs/benchmarks.md). A
+ * transaction shares its database's session (one connection), so a query
+ * prepared through either runs inside whichever transaction is open.
+ */
+export function preparedQueries<T>(runner: QueryRunner, build: (runner: QueryRunner) => T): T {
+  // `session` is Drizzle's handle on the connection; the same object for a database and its transactions.
+  const session = (runner as unknown as { session: object }).session;
+  let cache = preparedBySession.get(session);
+  if (!cache) preparedBySession.set(session, (cache = new Map()));
+  let queries = cache.get(build) as T | undefined;
+  if (queries === undefined) cache.set(build, (queries = build(runner)));
+  return queries;
+}
+
 export { schema };

@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { eq, sql, TransactionRollbackError } from "drizzle-orm";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
-import { getDb, type AppDatabase } from "./db.server";
+import { getDb, preparedQueries, type AppDatabase, type QueryRunner } from "./db.server";
 import { users, type SyncSource, type UserRow } from "./schema";
 
 /**
@@ -31,10 +31,37 @@ export interface UserWriteResult {
   changedFields: ProfileField[];
 }
 
-type Tx = Pick<AppDatabase, "select" | "insert" | "update">;
+type Tx = QueryRunner;
+
+// `sql` wraps each placeholder so that it also types as an `update().set()` value.
+const placeholder = (name: string) => sql`${sql.placeholder(name)}`;
+const bookkeeping = { syncedAt: placeholder("syncedAt"), syncSource: placeholder("syncSource") };
+const profile = {
+  email: placeholder("email"),
+  firstName: placeholder("firstName"),
+  lastName: placeholder("lastName"),
+  username: placeholder("username"),
+  imageUrl: placeholder("imageUrl"),
+  clerkCreatedAt: placeholder("clerkCreatedAt"),
+  clerkUpdatedAt: placeholder("clerkUpdatedAt"),
+};
+
+// Every webhook delivery runs these; prepared once per connection (see preparedQueries).
+const userQueries = (db: QueryRunner) => ({
+  findByClerkId: db.select().from(users).where(eq(users.clerkId, sql.placeholder("clerkId"))).prepare(),
+  insert: db
+    .insert(users)
+    .values({ clerkId: placeholder("clerkId"), ...profile, ...bookkeeping })
+    .prepare(),
+  update: db
+    .update(users)
+    .set({ ...profile, ...bookkeeping })
+    .where(eq(users.clerkId, sql.placeholder("clerkId")))
+    .prepare(),
+});
 
 function findUser(tx: Tx, clerkId: string): UserRow | undefined {
-  return tx.select().from(users).where(eq(users.clerkId, clerkId)).get();
+  return preparedQueries(tx, userQueries).findByClerkId.get({ clerkId });
 }
 
 export function writeClerkUser(
@@ -51,7 +78,7 @@ export function writeClerkUser(
   });
 
   if (!existing) {
-    tx.insert(users).values({ ...incoming, syncedAt: now, syncSource: source }).run();
+    preparedQueries(tx, userQueries).insert.run({ ...incoming, syncedAt: now, syncSource: source });
     return result("created", [...PROFILE_FIELDS].filter((field) => incoming[field] !== null));
   }
   if (existing.deletedAt !== null) return result("tombstoned");
@@ -64,10 +91,7 @@ export function writeClerkUser(
     existing.clerkUpdatedAt === incoming.clerkUpdatedAt && existing.clerkCreatedAt === incoming.clerkCreatedAt;
   if (changedFields.length === 0 && sameVersion) return result("unchanged");
 
-  tx.update(users)
-    .set({ ...incoming, syncedAt: now, syncSource: source })
-    .where(eq(users.clerkId, incoming.clerkId))
-    .run();
+  preparedQueries(tx, userQueries).update.run({ ...incoming, syncedAt: now, syncSource: source });
   return result("updated", changedFields);
 }
 
@@ -102,15 +126,54 @@ export function upsertUserFromClerk(incoming: ClerkUserFields, source: SyncSourc
   return db.transaction((tx) => writeClerkUser(tx, incoming, source));
 }
 
+export interface BatchWriteOptions {
+  /** Work out every outcome, then roll back: what a `--dry-run` reports, with nothing written. */
+  dryRun?: boolean;
+}
+
+type WriteTx = Parameters<Parameters<AppDatabase["transaction"]>[0]>[0];
+
+function inTransaction<T>(db: AppDatabase, dryRun: boolean, write: (tx: WriteTx) => T): T {
+  if (!dryRun) return db.transaction(write);
+  let outcome: { value: T } | undefined;
+  try {
+    db.transaction((tx) => {
+      outcome = { value: write(tx) };
+      tx.rollback();
+    });
+  } catch (error) {
+    if (!(error instanceof TransactionRollbackError)) throw error;
+  }
+  return outcome!.value;
+}
+
 /** A page of users in one transaction (the backfill): one commit instead of hundreds. */
 export function upsertUsersFromClerk(
   incoming: readonly ClerkUserFields[],
   source: SyncSource,
   db: AppDatabase = getDb(),
+  options: BatchWriteOptions = {},
 ): UserWriteResult[] {
-  return db.transaction((tx) => {
+  return inTransaction(db, options.dryRun ?? false, (tx) => {
     const now = Date.now();
     return incoming.map((fields) => writeClerkUser(tx, fields, source, now));
+  });
+}
+
+/**
+ * Reconcile: users Clerk no longer has, tombstoned in one transaction exactly as
+ * `user.deleted` would. The caller must have confirmed with Clerk that each id is
+ * gone: a tombstone is final.
+ */
+export function tombstoneUsersFromClerk(
+  clerkIds: readonly string[],
+  source: SyncSource,
+  db: AppDatabase = getDb(),
+  options: BatchWriteOptions = {},
+): UserWriteResult[] {
+  return inTransaction(db, options.dryRun ?? false, (tx) => {
+    const now = Date.now();
+    return clerkIds.map((clerkId) => tombstoneClerkUser(tx, clerkId, source, now));
   });
 }
 

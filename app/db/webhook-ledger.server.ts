@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import type { AppDatabase } from "./db.server";
+import { preparedQueries, type QueryRunner } from "./db.server";
 import { webhookEvents, type WebhookEventRow, type WebhookEventStatus } from "./schema";
 
 /**
@@ -8,7 +8,7 @@ import { webhookEvents, type WebhookEventRow, type WebhookEventStatus } from "./
  * so a repeat sees it and changes nothing.
  */
 
-type Tx = Pick<AppDatabase, "select" | "insert" | "update">;
+type Tx = QueryRunner;
 
 export interface LedgerEntry {
   svixId: string;
@@ -20,25 +20,36 @@ export interface LedgerEntry {
   receivedAt: number;
 }
 
+// `sql` wraps each placeholder so that it also types as an `onConflictDoUpdate` value.
+const placeholder = (name: string) => sql`${sql.placeholder(name)}`;
+const entryColumns = {
+  eventType: placeholder("eventType"),
+  clerkUserId: placeholder("clerkUserId"),
+  status: placeholder("status"),
+  outcome: placeholder("outcome"),
+  error: placeholder("error"),
+  receivedAt: placeholder("receivedAt"),
+};
+
+// Every delivery runs both; prepared once per connection (see preparedQueries).
+const ledgerQueries = (db: QueryRunner) => ({
+  find: db.select().from(webhookEvents).where(eq(webhookEvents.svixId, sql.placeholder("svixId"))).prepare(),
+  // A retried failure overwrites its earlier row and counts the attempt.
+  record: db
+    .insert(webhookEvents)
+    .values({ svixId: placeholder("svixId"), ...entryColumns })
+    .onConflictDoUpdate({
+      target: webhookEvents.svixId,
+      set: { ...entryColumns, attempts: sql`${webhookEvents.attempts} + 1` },
+    })
+    .prepare(),
+});
+
 export function findDelivery(tx: Tx, svixId: string): WebhookEventRow | undefined {
-  return tx.select().from(webhookEvents).where(eq(webhookEvents.svixId, svixId)).get();
+  return preparedQueries(tx, ledgerQueries).find.get({ svixId });
 }
 
 /** Records a delivery; a retried failure overwrites its earlier row and counts the attempt. */
 export function recordDelivery(tx: Tx, entry: LedgerEntry): void {
-  tx.insert(webhookEvents)
-    .values({ ...entry, outcome: entry.outcome ?? null, error: entry.error ?? null })
-    .onConflictDoUpdate({
-      target: webhookEvents.svixId,
-      set: {
-        eventType: entry.eventType,
-        clerkUserId: entry.clerkUserId,
-        status: entry.status,
-        outcome: entry.outcome ?? null,
-        error: entry.error ?? null,
-        receivedAt: entry.receivedAt,
-        attempts: sql`${webhookEvents.attempts} + 1`,
-      },
-    })
-    .run();
+  preparedQueries(tx, ledgerQueries).record.run({ ...entry, outcome: entry.outcome ?? null, error: entry.error ?? null });
 }

@@ -317,7 +317,7 @@ export class AuthFlows {
   private missingFields(attempt: SignUpAttempt): string[] {
     const missing: string[] = [];
     if (!attempt.emailAddress) missing.push("email_address");
-    if (!attempt.password) missing.push("password");
+    if (!attempt.password && attempt.status !== "complete") missing.push("password");
     return missing;
   }
 

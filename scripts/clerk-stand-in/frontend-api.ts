@@ -12,7 +12,7 @@ import {
 } from "./fapi-resources.js";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import type { InstanceKeys } from "./keys.js";
-import { consoleLogger, type Logger } from "./logger.js";
+import { silentLogger, type Logger } from "./logger.js";
 import { SessionManager, type ClientRecord, type SessionRecord } from "./sessions.js";
 import type { ClerkUserJSON, UserStore } from "./store.js";
 
@@ -32,7 +32,7 @@ import type { ClerkUserJSON, UserStore } from "./store.js";
 export const FAPI_MOUNT = "/fapi";
 export const CLERK_JS_MOUNT = "/clerk-js";
 
-/** Settings of the Frontend API part, all optional, read from the server's options object. */
+/** Settings of the Frontend API part, all optional: `startClerkStandIn({ …, frontend: { … } })`. */
 export interface FrontendOptions {
   /** `off` (default): sign-up completes without a code. `email_code`: the code is 424242. */
   emailVerification?: EmailVerificationMode;
@@ -43,14 +43,13 @@ export interface FrontendOptions {
   afterSignInUrl?: string;
   afterSignUpUrl?: string;
   homeUrl?: string;
-  logger?: Logger;
 }
 
 export interface FrontendContext {
   store: UserStore;
   keys: InstanceKeys;
-  /** The server's options; the fields of FrontendOptions are read from it. */
-  options: object;
+  /** The server's options: `logger`, and `frontend` (FrontendOptions). */
+  options: { logger?: Logger; frontend?: FrontendOptions };
   /** The stand-in's base URL as browsers reach it, e.g. `http://localhost:4010`. */
   url: string;
 }
@@ -59,11 +58,20 @@ export interface FrontendState {
   sessions: SessionManager;
   flows: AuthFlows;
   options: FrontendOptions;
+  logger: Logger;
+  /** Development keys (`pk_test_`) make @clerk/backend insist on a `__clerk_db_jwt` cookie. */
+  developmentKey: boolean;
   /** The host decoded from the publishable key; session tokens' `iss` is `https://<host>`. */
   frontendHost: string;
 }
 
 const COOKIE_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
+/**
+ * With a development key @clerk/backend only checks that this cookie exists
+ * (Clerk's "dev browser"); the stand-in has one dev browser for everyone.
+ */
+const DEV_BROWSER_COOKIE = "__clerk_db_jwt";
+const DEV_BROWSER_TOKEN = "dvb_stand_in";
 
 const states = new WeakMap<UserStore, FrontendState>();
 
@@ -79,16 +87,18 @@ export function frontendHostFromPublishableKey(publishableKey: string): string {
 export function frontendStateFor(ctx: FrontendContext): FrontendState {
   let state = states.get(ctx.store);
   if (!state) {
-    const options = ctx.options as FrontendOptions;
+    const options = ctx.options.frontend ?? {};
+    const logger = ctx.options.logger ?? silentLogger;
     const frontendHost = frontendHostFromPublishableKey(ctx.keys.publishableKey);
     const sessions = new SessionManager({ keys: ctx.keys, users: ctx.store, issuer: `https://${frontendHost}` });
     const flows = new AuthFlows({
       store: ctx.store,
       sessions,
       emailVerification: options.emailVerification ?? "off",
-      logger: options.logger ?? consoleLogger,
+      logger,
     });
-    state = { sessions, flows, options, frontendHost };
+    const developmentKey = ctx.keys.publishableKey.startsWith("pk_test_");
+    state = { sessions, flows, options, logger, developmentKey, frontendHost };
     states.set(ctx.store, state);
   }
   return state;
@@ -96,11 +106,29 @@ export function frontendStateFor(ctx: FrontendContext): FrontendState {
 
 /** What the app needs to load clerk-js from, and send Frontend API calls to, this stand-in. */
 export function frontendEnv(ctx: FrontendContext): Record<string, string> {
-  const base = ctx.url.replace(/\/+$/, "");
+  const base = browserBaseUrl(ctx);
   return {
     CLERK_JS: `${base}${CLERK_JS_MOUNT}/clerk.browser.js`,
     CLERK_PROXY_URL: `${base}${FAPI_MOUNT}`,
   };
+}
+
+/**
+ * The stand-in's base URL as the browser should reach it. The publishable
+ * key's host is, by definition, the Frontend API's host as the browser sees
+ * it; when it names this server (e.g. `localhost:4010` while the server
+ * listens on 127.0.0.1:4010) its host name wins, because `__client_uat` only
+ * reaches the app if both are reached under the same host name.
+ */
+export function browserBaseUrl(ctx: FrontendContext): string {
+  const base = new URL(ctx.url);
+  try {
+    const fromKey = new URL(`http://${frontendHostFromPublishableKey(ctx.keys.publishableKey)}`);
+    if (fromKey.port === base.port && isLoopbackHost(fromKey.hostname)) base.hostname = fromKey.hostname;
+  } catch {
+    // A key naming no URL-like host: keep the listening address.
+  }
+  return base.origin;
 }
 
 /**
@@ -131,7 +159,7 @@ export async function handleFrontendRequest(
   }
 
   const state = frontendStateFor(ctx);
-  const logger = state.options.logger ?? consoleLogger;
+  const { logger } = state;
   // clerk-js tunnels PATCH and DELETE through POST with `?_method=`.
   const method = (url.searchParams.get("_method") ?? req.method ?? "GET").toUpperCase();
   const path = url.pathname.slice(FAPI_MOUNT.length) || "/";
@@ -173,7 +201,7 @@ async function route(r: FapiRequest): Promise<boolean> {
   }
   if (path === "/v1/dev_browser" && method === "POST") {
     // Only development keys ask for it; answered anyway so a pk_test_ key still loads.
-    sendJson(r.res, 200, { object: "dev_browser", id: "dvb_stand_in", token: "dvb_stand_in" }, r.cors);
+    sendJson(r.res, 200, { object: "dev_browser", id: DEV_BROWSER_TOKEN, token: DEV_BROWSER_TOKEN }, r.cors);
     return true;
   }
   if (path === "/v1/client/handshake" && method === "GET") {
@@ -328,6 +356,9 @@ function setAuthCookies(r: FapiRequest, client: ClientRecord): void {
   ];
   // A signed-out client must not be signed back in by a handshake payload still waiting in a cookie.
   if (client.uatSeconds === 0) cookies.push(serializeCookie("__clerk_handshake", "", { path: "/", maxAge: 0 }));
+  if (r.state.developmentKey && !readCookie(r.req, DEV_BROWSER_COOKIE)) {
+    cookies.push(serializeCookie(DEV_BROWSER_COOKIE, DEV_BROWSER_TOKEN, { path: "/", maxAge: COOKIE_MAX_AGE_SECONDS }));
+  }
   appendSetCookie(r.res, cookies);
 }
 
@@ -414,6 +445,7 @@ async function testingSignIn(r: FapiRequest): Promise<void> {
     cookie("__client", client.id, FAPI_MOUNT, true),
     cookie("__client_uat", String(client.uatSeconds), "/", false),
     cookie("__session", jwt, "/", false),
+    ...(r.state.developmentKey ? [cookie(DEV_BROWSER_COOKIE, DEV_BROWSER_TOKEN, "/", false)] : []),
   ];
   appendSetCookie(r.res, [
     serializeCookie("__client", client.id, { path: FAPI_MOUNT, httpOnly: true, maxAge: COOKIE_MAX_AGE_SECONDS }),

@@ -47,8 +47,7 @@ describe("the webhook refuses bodies over 1 MiB", () => {
     const request = new Request(url, {
       method: "POST",
       body: streamOf(50 * MAX_WEBHOOK_BODY_BYTES, (sent) => (pulled = sent)),
-      // @ts-expect-error Node's fetch needs this for a streamed body
-      duplex: "half",
+      duplex: "half", // Node's fetch needs this for a streamed body
     });
     const result = await readBodyWithLimit(request);
     expect(result).toEqual({ ok: false, reason: "too_large" });
@@ -63,8 +62,7 @@ describe("the webhook refuses bodies over 1 MiB", () => {
       method: "POST",
       headers: { "content-length": String(100 * MAX_WEBHOOK_BODY_BYTES) },
       body: streamOf(100 * MAX_WEBHOOK_BODY_BYTES, (sent) => (pulled = sent)),
-      // @ts-expect-error Node's fetch needs this for a streamed body
-      duplex: "half",
+      duplex: "half", // Node's fetch needs this for a streamed body
     });
     expect(await readBodyWithLimit(request)).toEqual({ ok: false, reason: "too_large" });
     expect(pulled).toBeLessThanOrEqual(2 * 64 * 1024);

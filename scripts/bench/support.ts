@@ -1,0 +1,246 @@
+/**
+ * Shared pieces of the bench scripts: signed Clerk deliveries made up front
+ * (so the load generator spends its CPU on sending, not on HMACs), server
+ * start-up on a free loopback port with logs to a file, a bounded autocannon
+ * run, and a description of the machine the figures came from.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import Database from "better-sqlite3";
+import { Webhook } from "svix";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const BENCH_WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+export const WEBHOOK_PATH = "/api/webhooks/clerk";
+
+export interface Delivery {
+  headers: Record<string, string>;
+  body: string;
+  clerkId: string;
+}
+
+const signer = new Webhook(BENCH_WEBHOOK_SECRET);
+let sequence = 0;
+
+/**
+ * `count` signed deliveries: three of every four create a new user, the fourth
+ * updates the user created three deliveries earlier (a newer `updated_at`).
+ */
+export function makeDeliveries(count: number, label = "bench"): Delivery[] {
+  const run = `${label}${randomBytes(4).toString("hex")}`;
+  const now = Date.now();
+  const timestamp = new Date(Math.floor(now / 1000) * 1000);
+  const deliveries: Delivery[] = [];
+  for (let i = 0; i < count; i++) {
+    const isUpdate = i % 4 === 3;
+    const n = isUpdate ? i - 3 : i;
+    const id = `user_${run}${String(n).padStart(8, "0")}`;
+    const data = {
+      object: "user",
+      id,
+      primary_email_address_id: `idn_${run}${n}`,
+      email_addresses: [{ object: "email_address", id: `idn_${run}${n}`, email_address: `${id}@example.com` }],
+      first_name: isUpdate ? "Grace" : "Ada",
+      last_name: "Lovelace",
+      username: null,
+      image_url: "https://img.clerk.com/avatar",
+      public_metadata: {},
+      private_metadata: {},
+      unsafe_metadata: {},
+      created_at: now,
+      updated_at: now + (isUpdate ? 1000 : 0),
+    };
+    const body = JSON.stringify({
+      object: "event",
+      type: isUpdate ? "user.updated" : "user.created",
+      data,
+      timestamp: now,
+      instance_id: "ins_bench",
+    });
+    const svixId = `msg_${run}_${++sequence}`;
+    deliveries.push({
+      clerkId: id,
+      body,
+      headers: {
+        "content-type": "application/json",
+        "svix-id": svixId,
+        "svix-timestamp": String(timestamp.getTime() / 1000),
+        "svix-signature": signer.sign(svixId, timestamp, body),
+      },
+    });
+  }
+  return deliveries;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface BenchServer {
+  name: string;
+  url: string;
+  databasePath: string;
+  logPath: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function benchEnv(databasePath: string): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    DATABASE_URL: databasePath,
+    CLERK_WEBHOOK_SIGNING_SECRET: BENCH_WEBHOOK_SECRET,
+    CLERK_PUBLISHABLE_KEY: `pk_test_${Buffer.from("clerk.example.test$").toString("base64")}`,
+    CLERK_SECRET_KEY: "sk_test_benchsecretkey000000000",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+  };
+}
+
+/**
+ * Starts `remix-serve build/index.js` ("app") or the bare baseline ("baseline")
+ * with a fresh database; stdout/stderr go to a file, as they would to a log shipper.
+ */
+export async function startServer(
+  kind: "app" | "baseline",
+  options: { cpuProfDir?: string; env?: Record<string, string> } = {},
+): Promise<BenchServer> {
+  if (kind === "app" && !existsSync(join(ROOT, "build/index.js"))) {
+    throw new Error("No production build: run `npm run build` first.");
+  }
+  const dir = mkdtempSync(join(tmpdir(), `clerk-sync-bench-${kind}-`));
+  const databasePath = join(dir, "app.db");
+  const logPath = join(dir, "server.log");
+  const port = await freePort();
+  const nodeArgs = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const args =
+    kind === "app"
+      ? [...nodeArgs, join(ROOT, "node_modules/@remix-run/serve/dist/cli.js"), "build/index.js"]
+      : [...nodeArgs, "--import", "tsx", join(ROOT, "scripts/bench/baseline-server.ts")];
+  const log = openSync(logPath, "a");
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...benchEnv(databasePath), HOST: "127.0.0.1", PORT: String(port), ...options.env } as unknown as NodeJS.ProcessEnv,
+    stdio: ["ignore", log, log],
+  });
+  closeSync(log);
+  const marker = kind === "app" ? "[remix-serve]" : "[baseline]";
+  const deadline = Date.now() + 60_000;
+  while (!readFileSync(logPath, "utf8").includes(marker)) {
+    if (child.exitCode !== null) throw new Error(`${kind} exited with ${child.exitCode}:\n${readFileSync(logPath, "utf8")}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${kind} did not start within 60 s:\n${readFileSync(logPath, "utf8")}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    name: kind,
+    url: `http://127.0.0.1:${port}`,
+    databasePath,
+    logPath,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const force = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        child.once("exit", () => (clearTimeout(force), resolve()));
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  seconds: number;
+  /** Answered 2xx per second of wall time. */
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Sends every delivery once (never more, never longer than `maxSeconds`), over
+ * `connections` keep-alive connections, optionally at a fixed overall rate.
+ */
+export async function runLoad(
+  url: string,
+  deliveries: readonly Delivery[],
+  options: { connections: number; overallRate?: number; maxSeconds?: number },
+): Promise<LoadResult> {
+  let next = 0;
+  const started = performance.now();
+  // Without a callback autocannon returns its tracker, which is also a promise of the result.
+  const instance = autocannon({
+    url: url + WEBHOOK_PATH,
+    connections: options.connections,
+    amount: deliveries.length,
+    overallRate: options.overallRate,
+    timeout: 30,
+    requests: [
+      {
+        method: "POST",
+        setupRequest: (request: autocannon.Request) => {
+          const delivery = deliveries[next++ % deliveries.length];
+          return { ...request, method: "POST", path: WEBHOOK_PATH, headers: delivery.headers, body: delivery.body };
+        },
+      },
+    ],
+  }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
+  const guard = setTimeout(() => instance.stop(), (options.maxSeconds ?? 120) * 1000);
+  const result = await instance;
+  clearTimeout(guard);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    sent: result.requests.sent,
+    ok: result["2xx"],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    seconds,
+    perSecond: result["2xx"] / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+  };
+}
+
+export function countRows(databasePath: string): { users: number; events: number } {
+  const db = new Database(databasePath, { readonly: true, fileMustExist: true });
+  try {
+    const users = (db.prepare("select count(*) n from users").get() as { n: number }).n;
+    const events = (db.prepare("select count(*) n from webhook_events").get() as { n: number }).n;
+    return { users, events };
+  } finally {
+    db.close();
+  }
+}
+
+export function describeMachine(): string {
+  const cpu = cpus();
+  return [
+    `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}`,
+    `${Math.round(totalmem() / 2 ** 30)} GiB RAM`,
+    `Node ${process.version}`,
+    `load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  ].join(", ");
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });

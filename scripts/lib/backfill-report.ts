@@ -1,0 +1,118 @@
+import cliProgress from "cli-progress";
+import type { BackfillProgress, BackfillSummary } from "./backfill";
+import type { RetryEvent } from "./clerk-retry";
+
+/**
+ * What `sync:all` shows while it runs: a redrawn bar on a terminal, plain lines
+ * otherwise (CI logs, `| tee`), both on stderr so that stdout carries only the
+ * summary. cli-progress draws the bar: it is the most used Node progress bar,
+ * throttles redraws, computes the ETA and restores the cursor, which a
+ * hand-rolled `\r` loop would have to get right again.
+ */
+
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+const number = (n: number) => n.toLocaleString("en-US");
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+function describeRetry(event: RetryEvent): string {
+  if (event.kind === "rate_limited") {
+    const why = event.retryAfterSeconds === null ? "no Retry-After given" : "as Retry-After asks";
+    return `Clerk is rate-limiting (429): waiting ${seconds(event.waitMs)}, ${why}`;
+  }
+  return `${event.reason}: retry ${event.attempt + 1}/${event.maxAttempts} in ${seconds(event.waitMs)}`;
+}
+
+/** Plain lines: one per committed page, at most one a second (plus the last), and every retry. */
+export function lineProgress(stream: ProgressStream, clock: () => number = Date.now): BackfillProgress {
+  const startedAt = clock();
+  let lastLineAt = -Infinity;
+  return {
+    page(done, total) {
+      const at = clock();
+      if (at - lastLineAt < 1000 && done < total) return;
+      lastLineAt = at;
+      const rate = Math.round(done / Math.max((at - startedAt) / 1000, 0.001));
+      const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
+      stream.write(`sync:all ${number(done)}/${number(total)} users (${percent}%) · ${number(rate)} users/s\n`);
+    },
+    retry(event) {
+      stream.write(`sync:all ${describeRetry(event)}\n`);
+    },
+    checkingMissing(candidates) {
+      stream.write(`sync:all checking ${number(candidates)} stored users that Clerk did not list\n`);
+    },
+    end() {},
+  };
+}
+
+/** A bar redrawn in place: users done / total, rate, ETA, and what it is waiting for. */
+export function barProgress(stream: ProgressStream, clock: () => number = Date.now): BackfillProgress {
+  const startedAt = clock();
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: stream as NodeJS.WritableStream,
+      format: "Syncing users {bar} {percentage}% | {value}/{total} users | {rate} users/s | ETA {eta_formatted} {status}",
+      hideCursor: true,
+      etaBuffer: 20,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  const rate = (done: number) => number(Math.round(done / Math.max((clock() - startedAt) / 1000, 0.001)));
+  return {
+    page(done, total) {
+      if (!started) {
+        bar.start(total, done, { rate: rate(done), status: "" });
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(done, { rate: rate(done), status: "" });
+      }
+    },
+    retry(event) {
+      if (!started) {
+        bar.start(0, 0, { rate: "0", status: "" });
+        started = true;
+      }
+      bar.update({ status: `· ${describeRetry(event)}` });
+    },
+    checkingMissing(candidates) {
+      bar.update({ status: `· checking ${number(candidates)} users Clerk did not list` });
+    },
+    end() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+export function progressFor(stream: ProgressStream): BackfillProgress {
+  return stream.isTTY ? barProgress(stream) : lineProgress(stream);
+}
+
+export function formatSummary(summary: BackfillSummary, options: { prune: boolean }): string {
+  const rate = Math.round(summary.listed / Math.max(summary.elapsedMs / 1000, 0.001));
+  const would = summary.dryRun ? "would be " : "";
+  const lines = [
+    summary.dryRun
+      ? `Dry run: read ${number(summary.listed)} users from Clerk in ${seconds(summary.elapsedMs)}; nothing was written.`
+      : `Synced ${number(summary.listed)} users from Clerk in ${seconds(summary.elapsedMs)} (${number(rate)} users/s, ${summary.pages} pages).`,
+    `  ${would}created    ${number(summary.created)}`,
+    `  ${would}updated    ${number(summary.updated)}`,
+    `  unchanged  ${number(summary.unchanged)}`,
+    `  skipped    ${number(summary.skipped)}${summary.skipped ? `  (${number(summary.skippedStale)} older than stored, ${number(summary.skippedDeleted)} deleted here)` : ""}`,
+  ];
+  if (options.prune) lines.push(`  ${would}pruned     ${number(summary.pruned)}  (in SQLite, no longer in Clerk: tombstoned)`);
+  if (summary.dryRun && summary.prunedIds.length) {
+    const shown = summary.prunedIds.slice(0, 20);
+    lines.push(`  would tombstone: ${shown.join(", ")}${summary.prunedIds.length > shown.length ? `, … and ${number(summary.prunedIds.length - shown.length)} more` : ""}`);
+  }
+  if (summary.rateLimitWaits || summary.retries) {
+    lines.push(`  (waited out ${summary.rateLimitWaits} rate limits and retried ${summary.retries} failed requests)`);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,47 @@
+import { createClerkClient, type ClerkClient } from "@clerk/backend";
+import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
+import type { AppDatabase } from "~/db/db.server";
+import type { ClerkStandIn } from "../../scripts/clerk-stand-in/index";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../scripts/lib/clerk-retry";
+
+/** The SDK pointed at a stand-in, as `sync:all` builds it from CLERK_API_URL. */
+export function clientFor(standIn: ClerkStandIn): ClerkClient {
+  const env = standIn.env();
+  return createClerkClient({ secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL });
+}
+
+/** Real waits for Retry-After (the tests use 1 s), near-instant backoff; every wait is recorded. */
+export function recordingRetryPolicy(overrides: Partial<RetryPolicy> = {}) {
+  const waits: number[] = [];
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    backoffMs: () => 5,
+    sleep: (ms) => {
+      waits.push(ms);
+      return new Promise((resolve) => setTimeout(resolve, ms));
+    },
+    ...overrides,
+  };
+  return { policy, waits };
+}
+
+/** Every user in the stand-in, as the columns the app stores, by Clerk id. */
+export function clerkUsersAsRows(standIn: ClerkStandIn) {
+  const all = standIn.store.list({ limit: Math.max(standIn.store.size, 1), order_by: "+created_at" }, { maxLimit: Number.MAX_SAFE_INTEGER });
+  return new Map(all.map((json) => [json.id, clerkUserToRow(clerkUserSchema.parse(json))]));
+}
+
+export function liveRows(db: AppDatabase) {
+  const rows = db.$client
+    .prepare(
+      `select clerk_id as clerkId, email, first_name as firstName, last_name as lastName, username, image_url as imageUrl,
+              clerk_created_at as clerkCreatedAt, clerk_updated_at as clerkUpdatedAt
+         from users where deleted_at is null`,
+    )
+    .all() as { clerkId: string }[];
+  return new Map(rows.map((row) => [row.clerkId, row]));
+}
+
+export function tableSnapshot(db: AppDatabase): string {
+  return JSON.stringify(db.$client.prepare("select * from users order by id").all());
+}

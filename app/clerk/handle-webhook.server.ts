@@ -100,13 +100,16 @@ type Answer = Pick<WebhookOutcome, "status" | "body" | "outcome">;
 
 /** Runs the write with its ledger row in one transaction; a repeated svix-id changes nothing. */
 function commit(db: AppDatabase, svixId: string, eventType: string, write: (tx: Tx) => Answer): WebhookOutcome {
+  // IMMEDIATE takes the write lock up front, so another process writing at the same
+  // time (the backfill CLI) makes us wait out busy_timeout instead of failing with
+  // SQLITE_BUSY when a read transaction tries to become a write one.
   const answer = db.transaction((tx) => {
     const earlier = findDelivery(tx, svixId);
     if (earlier && earlier.status !== "failed") {
       return { status: 200, body: { ok: true, duplicate: true }, outcome: "duplicate" };
     }
     return write(tx);
-  });
+  }, { behavior: "immediate" });
   return { ...answer, svixId, eventType };
 }
 

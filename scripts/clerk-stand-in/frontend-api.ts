@@ -43,6 +43,11 @@ export interface FrontendOptions {
   afterSignInUrl?: string;
   afterSignUpUrl?: string;
   homeUrl?: string;
+  /**
+   * Host name the browser uses for the app and the stand-in (default
+   * `localhost`); the URLs in frontendEnv() use it.
+   */
+  browserHostname?: string;
 }
 
 export interface FrontendContext {
@@ -114,20 +119,14 @@ export function frontendEnv(ctx: FrontendContext): Record<string, string> {
 }
 
 /**
- * The stand-in's base URL as the browser should reach it. The publishable
- * key's host is, by definition, the Frontend API's host as the browser sees
- * it; when it names this server (e.g. `localhost:4010` while the server
- * listens on 127.0.0.1:4010) its host name wins, because `__client_uat` only
- * reaches the app if both are reached under the same host name.
+ * The stand-in's base URL as the browser reaches it: the listening address
+ * with the host name browsers use for the app (`localhost` unless
+ * `frontend.browserHostname` says otherwise). `__client_uat`, set here, only
+ * reaches the app if the browser uses the same host name for both.
  */
 export function browserBaseUrl(ctx: FrontendContext): string {
   const base = new URL(ctx.url);
-  try {
-    const fromKey = new URL(`http://${frontendHostFromPublishableKey(ctx.keys.publishableKey)}`);
-    if (fromKey.port === base.port && isLoopbackHost(fromKey.hostname)) base.hostname = fromKey.hostname;
-  } catch {
-    // A key naming no URL-like host: keep the listening address.
-  }
+  base.hostname = ctx.options.frontend?.browserHostname ?? "localhost";
   return base.origin;
 }
 
@@ -411,7 +410,9 @@ async function handshake(r: FapiRequest): Promise<void> {
 /**
  * `POST /fapi/_testing/sign-in { user_id | identifier, password?, origin?, domain? }`
  * signs a browser in without the UI, for fast e2e set-up. Answers the cookies
- * a signed-in browser holds, shaped for Playwright's `context.addCookies`.
+ * a signed-in browser holds, shaped for Playwright's `context.addCookies`
+ * (domain: the browser host name, `localhost` unless given; `origin` becomes
+ * the token's `azp`).
  * Stand-in only: Clerk's own answer to this is testing tokens.
  */
 async function testingSignIn(r: FapiRequest): Promise<void> {
@@ -431,7 +432,7 @@ async function testingSignIn(r: FapiRequest): Promise<void> {
   const client = sessions.ensureClient(readCookie(r.req, "__client"));
   const session = sessions.createSession(client, user.id, r.params.origin ?? null);
   const jwt = await sessions.mintSessionToken(session);
-  const domain = r.params.domain ?? hostnameOf(r.req.headers.host) ?? "localhost";
+  const domain = r.params.domain ?? r.ctx.options.frontend?.browserHostname ?? "localhost";
   const cookie = (name: string, value: string, path: string, httpOnly: boolean) => ({
     name,
     value,
@@ -551,15 +552,6 @@ function isLoopbackHost(hostname: string): boolean {
     /^127(?:\.\d{1,3}){3}$/.test(hostname) ||
     hostname === "[::1]"
   );
-}
-
-function hostnameOf(host: string | undefined): string | null {
-  if (!host) return null;
-  try {
-    return new URL(`http://${host}`).hostname;
-  } catch {
-    return null;
-  }
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

@@ -30,11 +30,14 @@ function describeRetry(event: RetryEvent): string {
 export function lineProgress(stream: ProgressStream, clock: () => number = Date.now): BackfillProgress {
   const startedAt = clock();
   let lastLineAt = -Infinity;
+  let lastDone = -1;
   return {
     page(done, total) {
       const at = clock();
-      if (at - lastLineAt < 1000 && done < total) return;
+      // The walk ends on a short (often empty) page: no second line for the same count.
+      if (done === lastDone || (at - lastLineAt < 1000 && done < total)) return;
       lastLineAt = at;
+      lastDone = done;
       const rate = Math.round(done / Math.max((at - startedAt) / 1000, 0.001));
       const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
       stream.write(`sync:all ${number(done)}/${number(total)} users (${percent}%) · ${number(rate)} users/s\n`);
@@ -96,20 +99,20 @@ export function progressFor(stream: ProgressStream): BackfillProgress {
 
 export function formatSummary(summary: BackfillSummary, options: { prune: boolean }): string {
   const rate = Math.round(summary.listed / Math.max(summary.elapsedMs / 1000, 0.001));
-  const would = summary.dryRun ? "would be " : "";
   const lines = [
     summary.dryRun
-      ? `Dry run: read ${number(summary.listed)} users from Clerk in ${seconds(summary.elapsedMs)}; nothing was written.`
+      ? `Dry run: read ${number(summary.listed)} users from Clerk in ${seconds(summary.elapsedMs)}. Nothing was written; a real run would do this:`
       : `Synced ${number(summary.listed)} users from Clerk in ${seconds(summary.elapsedMs)} (${number(rate)} users/s, ${summary.pages} pages).`,
-    `  ${would}created    ${number(summary.created)}`,
-    `  ${would}updated    ${number(summary.updated)}`,
+    `  created    ${number(summary.created)}`,
+    `  updated    ${number(summary.updated)}`,
     `  unchanged  ${number(summary.unchanged)}`,
     `  skipped    ${number(summary.skipped)}${summary.skipped ? `  (${number(summary.skippedStale)} older than stored, ${number(summary.skippedDeleted)} deleted here)` : ""}`,
   ];
-  if (options.prune) lines.push(`  ${would}pruned     ${number(summary.pruned)}  (in SQLite, no longer in Clerk: tombstoned)`);
-  if (summary.dryRun && summary.prunedIds.length) {
+  if (options.prune) lines.push(`  pruned     ${number(summary.pruned)}${summary.pruned ? "  (no longer in Clerk: tombstoned as user.deleted would)" : ""}`);
+  if (summary.prunedIds.length) {
     const shown = summary.prunedIds.slice(0, 20);
-    lines.push(`  would tombstone: ${shown.join(", ")}${summary.prunedIds.length > shown.length ? `, … and ${number(summary.prunedIds.length - shown.length)} more` : ""}`);
+    const more = summary.prunedIds.length - shown.length;
+    lines.push(`  ${summary.dryRun ? "would tombstone" : "tombstoned"}: ${shown.join(", ")}${more > 0 ? `, … and ${number(more)} more` : ""}`);
   }
   if (summary.rateLimitWaits || summary.retries) {
     lines.push(`  (waited out ${summary.rateLimitWaits} rate limits and retried ${summary.retries} failed requests)`);

@@ -28,8 +28,8 @@ test.beforeAll(async () => {
 
   standIn = await startClerkStandIn({
     publishableKeyKind: "live",
-    // The browser reaches both the page and the stand-in as `localhost`.
-    frontendHost: (url) => new URL(url).host.replace("127.0.0.1", "localhost"),
+    // A host with a dot, as Clerk's key format wants; the browser itself uses `localhost` (frontendEnv()).
+    frontendHost: (url) => new URL(url).host,
     webhookUrls: [`http://127.0.0.1:${webhookPort}/api/webhooks/clerk`],
   });
   standIn.store.seed([
@@ -111,7 +111,9 @@ test("sign-up with a taken email shows Clerk's error", async ({ page }) => {
   await page.getByLabel("Email address").fill(DEMO.email);
   await page.getByLabel("Password", { exact: true }).fill("a-long-enough-password");
   await page.getByRole("button", { name: "Continue", exact: true }).click();
-  await expect(page.getByText("That email address is taken. Please try another.")).toBeVisible();
+  await expect(page.locator(".cl-formFieldErrorText__emailAddress")).toHaveText(
+    "That email address is taken. Please try another.",
+  );
   expect((await clerkState(page)).userId).toBeNull();
 });
 
@@ -148,7 +150,9 @@ test("a wrong password shows Clerk's error and signs nobody in", async ({ page }
   await page.getByLabel("Password", { exact: true }).fill("not-the-password");
   await page.getByRole("button", { name: "Continue", exact: true }).click();
 
-  await expect(page.getByText("Password is incorrect. Try again, or use another method.")).toBeVisible();
+  await expect(page.locator(".cl-formFieldErrorText__password")).toHaveText(
+    "Password is incorrect. Try again, or use another method.",
+  );
   expect((await clerkState(page)).userId).toBeNull();
 });
 
@@ -156,7 +160,7 @@ test("an unknown email shows Clerk's error", async ({ page }) => {
   await page.goto(`${app.origin}/sign-in`);
   await page.getByLabel("Email address").fill("nobody@example.test");
   await page.getByRole("button", { name: "Continue", exact: true }).click();
-  await expect(page.getByText("Couldn't find your account.")).toBeVisible();
+  await expect(page.locator(".cl-formFieldErrorText__identifier")).toHaveText("Couldn't find your account.");
 });
 
 test("POST /fapi/_testing/sign-in signs a browser in without the UI", async ({ page, context, request }) => {

@@ -17,8 +17,8 @@ function decode(jwt: string): { header: Record<string, unknown>; payload: Record
 
 function setUp(now?: () => number) {
   const store = new UserStore();
-  const keys = createInstanceKeys({ frontendHost: "localhost:4010", live: true });
-  const sessions = new SessionManager({ keys, users: store, issuer: "https://localhost:4010", now });
+  const keys = createInstanceKeys({ frontendHost: "127.0.0.1:4010", live: true });
+  const sessions = new SessionManager({ keys, users: store, issuer: "https://127.0.0.1:4010", now });
   const user = store.create({ email_address: ["ada@example.test"], password: "correct horse", first_name: "Ada" });
   const client = sessions.ensureClient(null);
   return { store, keys, sessions, user, client };
@@ -32,7 +32,7 @@ describe("session tokens", () => {
 
     const { header, payload } = decode(jwt);
     expect(header).toMatchObject({ alg: "RS256", kid: keys.kid });
-    expect(payload).toMatchObject({ sub: user.id, sid: session.id, azp: APP_ORIGIN, iss: "https://localhost:4010" });
+    expect(payload).toMatchObject({ sub: user.id, sid: session.id, azp: APP_ORIGIN, iss: "https://127.0.0.1:4010" });
     const iat = payload.iat as number;
     expect(payload.exp).toBe(iat + 60);
     expect(payload.nbf as number).toBeLessThanOrEqual(iat);
@@ -111,7 +111,7 @@ describe("session tokens through the running stand-in", () => {
   beforeAll(async () => {
     standIn = await startClerkStandIn({
       publishableKeyKind: "live",
-      frontendHost: (url) => new URL(url).host.replace("127.0.0.1", "localhost"),
+      frontendHost: (url) => new URL(url).host,
     });
   });
   afterAll(() => standIn.close());
@@ -133,6 +133,6 @@ describe("session tokens through the running stand-in", () => {
       skipJwksCache: true,
       authorizedParties: [APP_ORIGIN],
     });
-    expect(claims).toMatchObject({ sub: body.user_id, sid: body.session_id, iss: `https://localhost:${standIn.port}` });
+    expect(claims).toMatchObject({ sub: body.user_id, sid: body.session_id, iss: `https://127.0.0.1:${standIn.port}` });
   });
 });

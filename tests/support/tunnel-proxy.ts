@@ -11,6 +11,8 @@ export interface ForwardedRequest {
   method: string;
   path: string;
   svixId: string | null;
+  /** The Host header the app received. */
+  host: string;
   status: number;
 }
 
@@ -24,10 +26,25 @@ export interface TunnelProxy {
 export async function startTunnelProxy(target: string, publicHost = "clerk-sync-e2e.ngrok-free.app"): Promise<TunnelProxy> {
   const upstream = new URL(target);
   const forwarded: ForwardedRequest[] = [];
+  let failNext = 0;
   const server: Server = createServer((req, res) => {
     // The test's window into the tunnel, like ngrok's inspector at :4040.
     if (req.url === "/__tunnel/requests") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(forwarded));
+      return;
+    }
+    // Simulates the agent being offline: ngrok then answers 502 without reaching the app.
+    if (req.url?.startsWith("/__tunnel/fail-next")) {
+      failNext = req.method === "DELETE" ? 0 : Number(new URL(req.url, "http://x").searchParams.get("count") ?? 1);
+      res.writeHead(204).end();
+      return;
+    }
+    if (failNext > 0) {
+      failNext--;
+      const svixId = (req.headers["svix-id"] as string | undefined) ?? null;
+      forwarded.push({ method: req.method ?? "GET", path: req.url ?? "/", svixId, host: publicHost, status: 502 });
+      req.resume();
+      res.writeHead(502, { "content-type": "text/plain", "ngrok-error-code": "ERR_NGROK_3200" }).end("tunnel offline");
       return;
     }
     const headers = {
@@ -44,6 +61,7 @@ export async function startTunnelProxy(target: string, publicHost = "clerk-sync-
           method: req.method ?? "GET",
           path: req.url ?? "/",
           svixId: (req.headers["svix-id"] as string | undefined) ?? null,
+          host: headers.host,
           status: upstreamRes.statusCode ?? 0,
         });
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);

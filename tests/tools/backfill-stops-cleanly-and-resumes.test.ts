@@ -22,7 +22,7 @@ afterAll(async () => {
 function runCli(args: string[], env: Record<string, string | undefined>) {
   const child = spawn(process.execPath, [`${ROOT}/node_modules/tsx/dist/cli.mjs`, "scripts/sync-all.ts", ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, LOG_LEVEL: "silent", ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: "development", LOG_LEVEL: "silent", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -133,7 +133,13 @@ describe("npm run webhook:send", () => {
   it("is wired as an npm script", async () => {
     const child = spawn("npm", ["run", "-s", "webhook:send", "--", "user.created", "--to", `${app.url}/api/webhooks/clerk`], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CLERK_WEBHOOK_SIGNING_SECRET: TEST_WEBHOOK_SECRET, DATABASE_URL: databasePath },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: "development",
+        CLERK_WEBHOOK_SIGNING_SECRET: TEST_WEBHOOK_SECRET,
+        DATABASE_URL: databasePath,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

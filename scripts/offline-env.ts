@@ -1,0 +1,136 @@
+import { randomBytes } from "node:crypto";
+import type { FrontendOptions } from "./clerk-stand-in/frontend-api.js";
+import type { Logger } from "./clerk-stand-in/logger.js";
+import { startClerkStandIn, type ClerkStandIn, type StandInOptions } from "./clerk-stand-in/server.js";
+import type { ClerkUserJSON } from "./clerk-stand-in/store.js";
+
+/**
+ * Offline Clerk for development and e2e set-up: starts the stand-in, seeds
+ * the demo user, and returns the environment the app runs with. The app
+ * sees ordinary Clerk variables only — no special case in app code; Clerk's
+ * SDKs are pointed at the stand-in through their own settings
+ * (CLERK_API_URL, CLERK_PROXY_URL, CLERK_JS).
+ */
+
+export const DEMO_USER = {
+  email: "demo@clerk-sync.local",
+  password: "clerk-sync-demo",
+  firstName: "Demo",
+  lastName: "User",
+  username: "demo",
+} as const;
+
+export const DEFAULT_STAND_IN_PORT = 4010;
+export const DEFAULT_APP_PORT = 3000;
+
+export interface OfflineClerkOptions {
+  /** Port of the stand-in on 127.0.0.1; 0 picks a free one. Default `CLERK_STAND_IN_PORT` or 4010. */
+  port?: number;
+  /** Where the app listens; the webhook endpoint and the redirect URLs point there. Default `PORT` or 3000. */
+  appPort?: number;
+  /** Webhook endpoint; default `http://localhost:<appPort>/api/webhooks/clerk`. */
+  webhookUrl?: string;
+  /**
+   * Seed demo@clerk-sync.local now (default true), announcing it with a
+   * `user.created` webhook. False leaves it to `seedDemoUser()`, e.g. once the
+   * app answers, so the first delivery does not land on a closed port.
+   */
+  seedDemoUser?: boolean;
+  /** Multiplies Svix's retry gaps; tests use small values. */
+  timeScale?: number;
+  frontend?: FrontendOptions;
+  logger?: Logger;
+}
+
+export interface OfflineClerk {
+  standIn: ClerkStandIn;
+  /** Every variable the app needs, to merge into its environment. */
+  env: Record<string, string>;
+  /** The app's URL as the browser must open it (same host name as the stand-in's). */
+  appUrl: string;
+  /** The demo user once seeded. */
+  demoUser: ClerkUserJSON | null;
+  /** Seeds the demo user (once) with a `user.created` webhook; returns it. */
+  seedDemoUser(): ClerkUserJSON;
+  close(): Promise<void>;
+}
+
+/** True when the environment carries a real Clerk instance's keys: then nothing offline starts. */
+export function hasRealClerkKeys(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.CLERK_SECRET_KEY?.trim() && env.CLERK_PUBLISHABLE_KEY?.trim());
+}
+
+function portFrom(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return value && Number.isInteger(parsed) && parsed >= 0 && parsed < 65536 ? parsed : fallback;
+}
+
+export async function startOfflineClerk(options: OfflineClerkOptions = {}): Promise<OfflineClerk> {
+  const port = options.port ?? portFrom(process.env.CLERK_STAND_IN_PORT, DEFAULT_STAND_IN_PORT);
+  const appPort = options.appPort ?? portFrom(process.env.PORT, DEFAULT_APP_PORT);
+  const browserHostname = options.frontend?.browserHostname ?? "localhost";
+  const appUrl = `http://${browserHostname}:${appPort}`;
+  const standInOptions: StandInOptions & { frontend: FrontendOptions } = {
+    port,
+    host: "127.0.0.1",
+    webhookUrls: [options.webhookUrl ?? `http://localhost:${appPort}/api/webhooks/clerk`],
+    timeScale: options.timeScale,
+    // A production-kind key: clerk-js then needs no development browser and
+    // @clerk/backend no __clerk_db_jwt cookie (docs/decisions/003, FAPI).
+    publishableKeyKind: "live",
+    // Matches the publishable key's kind, as a real instance's pair does.
+    secretKey: `sk_live_${randomBytes(30).toString("base64url")}`,
+    // Clerk's key format wants a dot in the host; 127.0.0.1:<port> has them and
+    // stays recognisably loopback for the app's production guard.
+    frontendHost: (url) => new URL(url).host,
+    logger: options.logger,
+    frontend: {
+      signInUrl: "/sign-in",
+      signUpUrl: "/sign-up",
+      afterSignInUrl: "/profile",
+      afterSignUpUrl: "/profile",
+      homeUrl: "/",
+      ...options.frontend,
+      browserHostname,
+    },
+  };
+  const standIn = await startClerkStandIn(standInOptions);
+
+  const offline: OfflineClerk = {
+    standIn,
+    env: {},
+    appUrl,
+    demoUser: null,
+    seedDemoUser() {
+      offline.demoUser ??=
+        standIn.store.findByIdentifier(DEMO_USER.email) ??
+        // Emitted, so the app's users table learns about the demo user the way it learns about anyone.
+        standIn.store.seed(
+          [
+            {
+              email_address: [DEMO_USER.email],
+              password: DEMO_USER.password,
+              first_name: DEMO_USER.firstName,
+              last_name: DEMO_USER.lastName,
+              username: DEMO_USER.username,
+            },
+          ],
+          { emit: true, context: { source: "control" } },
+        )[0];
+      return offline.demoUser;
+    },
+    close: () => standIn.close(),
+  };
+  if (options.seedDemoUser ?? true) offline.seedDemoUser();
+
+  offline.env = {
+    ...standIn.env(),
+    OFFLINE_MODE: "1",
+    CLERK_TELEMETRY_DISABLED: "1",
+    CLERK_SIGN_IN_URL: "/sign-in",
+    CLERK_SIGN_UP_URL: "/sign-up",
+    CLERK_SIGN_IN_FALLBACK_REDIRECT_URL: "/profile",
+    CLERK_SIGN_UP_FALLBACK_REDIRECT_URL: "/profile",
+  };
+  return offline;
+}

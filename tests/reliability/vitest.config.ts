@@ -1,0 +1,21 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+// `npm run test:reliability`: load, crash and hostile-input tests against the
+// production build. Files run one at a time: each drives a server as hard as
+// the machine allows, and two at once would only measure each other.
+export default defineConfig({
+  root,
+  resolve: { alias: { "~": `${root}app` } },
+  test: {
+    include: ["tests/reliability/**/*.test.ts"],
+    setupFiles: ["tests/support/test-env.ts"],
+    pool: "forks",
+    fileParallelism: false,
+    // Correctness only: speed lives in the bench scripts, so no per-test time limit.
+    testTimeout: 0,
+    hookTimeout: 0,
+  },
+});

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -220,6 +221,57 @@ export async function runLoad(
     p99: result.latency.p99,
     max: result.latency.max,
   };
+}
+
+/**
+ * An open-loop load at a fixed rate: delivery i is due at start + i/rate
+ * whether or not earlier ones were answered (as Svix sends), over at most
+ * `maxSockets` keep-alive connections. Latency is measured from the due time,
+ * so time spent queued behind a slow answer counts (no coordinated omission).
+ */
+export async function runFixedRate(
+  url: string,
+  deliveries: readonly Delivery[],
+  options: { rate: number; maxSockets: number; maxSeconds?: number },
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets });
+  const latencies: number[] = [];
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let sent = 0;
+  const started = performance.now();
+  const deadline = started + (options.maxSeconds ?? 120) * 1000;
+  const target = new URL(WEBHOOK_PATH, url);
+  const inFlight: Promise<void>[] = [];
+  const send = (delivery: Delivery, due: number) =>
+    new Promise<void>((resolve) => {
+      const req = httpRequest(target, { method: "POST", agent, headers: delivery.headers }, (res) => {
+        res.resume();
+        res.on("end", () => {
+          latencies.push(performance.now() - due);
+          if (res.statusCode! >= 200 && res.statusCode! < 300) ok++;
+          else non2xx++;
+          resolve();
+        });
+      });
+      req.on("error", () => (errors++, resolve()));
+      req.end(delivery.body);
+    });
+  while (sent < deliveries.length && performance.now() < deadline) {
+    const now = performance.now();
+    while (sent < deliveries.length && started + (sent * 1000) / options.rate <= now) {
+      inFlight.push(send(deliveries[sent]!, started + (sent * 1000) / options.rate));
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return { sent, ok, non2xx, errors, timeouts: 0, seconds, perSecond: ok / seconds, p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN };
 }
 
 export function countRows(databasePath: string): { users: number; events: number } {

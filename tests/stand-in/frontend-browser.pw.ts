@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { startClerkStandIn, type ClerkStandIn } from "../../scripts/clerk-stand-in/server.js";
+import type { FrontendOptions } from "../../scripts/clerk-stand-in/frontend-api.js";
+import { startClerkStandIn, type ClerkStandIn, type StandInOptions } from "../../scripts/clerk-stand-in/server.js";
 import { startClerkTestPage, type ClerkTestPage } from "./frontend-browser-page.js";
 
 /**
@@ -18,6 +19,28 @@ let app: ClerkTestPage;
 let webhookReceiver: Server;
 let outsideRequests: string[] = [];
 
+/** A stand-in with the demo user, and the bare page wired to it like the app is. */
+async function startWorld(frontend: FrontendOptions = {}, webhookUrls: string[] = []) {
+  const options: StandInOptions & { frontend: FrontendOptions } = {
+    publishableKeyKind: "live",
+    // A host with a dot, as Clerk's key format wants; the browser itself uses `localhost` (frontendEnv()).
+    frontendHost: (url) => new URL(url).host,
+    webhookUrls,
+    frontend,
+  };
+  const world = await startClerkStandIn(options);
+  world.store.seed([
+    { email_address: [DEMO.email], password: DEMO.password, first_name: "Demo", last_name: "User", username: "demo" },
+  ]);
+  const env = world.env();
+  const page = await startClerkTestPage({
+    publishableKey: env.CLERK_PUBLISHABLE_KEY,
+    proxyUrl: env.CLERK_PROXY_URL,
+    clerkJsUrl: env.CLERK_JS,
+  });
+  return { standIn: world, app: page };
+}
+
 test.beforeAll(async () => {
   webhookReceiver = createServer((req, res) => {
     req.resume();
@@ -25,22 +48,7 @@ test.beforeAll(async () => {
   });
   await new Promise<void>((resolve) => webhookReceiver.listen(0, "127.0.0.1", resolve));
   const webhookPort = (webhookReceiver.address() as AddressInfo).port;
-
-  standIn = await startClerkStandIn({
-    publishableKeyKind: "live",
-    // A host with a dot, as Clerk's key format wants; the browser itself uses `localhost` (frontendEnv()).
-    frontendHost: (url) => new URL(url).host,
-    webhookUrls: [`http://127.0.0.1:${webhookPort}/api/webhooks/clerk`],
-  });
-  standIn.store.seed([
-    { email_address: [DEMO.email], password: DEMO.password, first_name: "Demo", last_name: "User", username: "demo" },
-  ]);
-  const env = standIn.env();
-  app = await startClerkTestPage({
-    publishableKey: env.CLERK_PUBLISHABLE_KEY,
-    proxyUrl: env.CLERK_PROXY_URL,
-    clerkJsUrl: env.CLERK_JS,
-  });
+  ({ standIn, app } = await startWorld({}, [`http://127.0.0.1:${webhookPort}/api/webhooks/clerk`]));
 });
 
 test.afterAll(async () => {
@@ -174,4 +182,32 @@ test("POST /fapi/_testing/sign-in signs a browser in without the UI", async ({ p
   await page.goto(`${app.origin}/user`);
   await expect.poll(async () => (await clerkState(page)).sessionId).toBe(body.session_id);
   await expect(page.locator(".cl-userButtonTrigger")).toBeVisible();
+});
+
+test.describe("with email verification by code", () => {
+  let verifying: Awaited<ReturnType<typeof startWorld>>;
+  test.beforeAll(async () => {
+    verifying = await startWorld({ emailVerification: "email_code" });
+  });
+  test.afterAll(async () => {
+    await verifying?.app.close();
+    await verifying?.standIn.close();
+  });
+
+  test("sign-up asks for the emailed code and accepts 424242", async ({ page }) => {
+    const email = `verify-${Date.now()}@example.test`;
+    await page.goto(`${verifying.app.origin}/sign-up`);
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill("a-long-enough-password");
+    await page.getByRole("button", { name: "Continue", exact: true }).click();
+
+    await expect(page.getByRole("heading", { name: "Verify your email" })).toBeVisible();
+    expect(verifying.standIn.store.findByIdentifier(email)).toBeUndefined();
+    await page.getByRole("textbox").first().click();
+    await page.keyboard.type("424242");
+
+    await page.waitForURL(`${verifying.app.origin}/user`);
+    await expect.poll(async () => (await clerkState(page)).email).toBe(email);
+    expect(verifying.standIn.store.findByIdentifier(email)).toBeDefined();
+  });
 });

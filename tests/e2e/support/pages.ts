@@ -1,7 +1,8 @@
+import { fileURLToPath } from "node:url";
 import { expect, type Page } from "@playwright/test";
 import { world } from "./world";
 
-export const SCREENSHOTS = "test-results/screenshots";
+export const SCREENSHOTS = fileURLToPath(new URL("../../../test-results/screenshots", import.meta.url));
 
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });

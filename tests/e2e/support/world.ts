@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { Webhook } from "svix";
 import type { BrowserContext } from "@playwright/test";
@@ -16,7 +17,7 @@ export interface E2EWorld {
   webhookSecret: string;
 }
 
-export const E2E_STATE_FILE = "test-results/e2e-world.json";
+export const E2E_STATE_FILE = fileURLToPath(new URL("../../../test-results/e2e-world.json", import.meta.url));
 
 let cached: E2EWorld | undefined;
 export function world(): E2EWorld {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { OFFLINE_DEMO_USER } from "../app/offline-demo.js";
 import type { FrontendOptions } from "./clerk-stand-in/frontend-api.js";
 import type { Logger } from "./clerk-stand-in/logger.js";
 import { startClerkStandIn, type ClerkStandIn, type StandInOptions } from "./clerk-stand-in/server.js";
@@ -12,13 +12,8 @@ import type { ClerkUserJSON } from "./clerk-stand-in/store.js";
  * (CLERK_API_URL, CLERK_PROXY_URL, CLERK_JS).
  */
 
-export const DEMO_USER = {
-  email: "demo@clerk-sync.local",
-  password: "clerk-sync-demo",
-  firstName: "Demo",
-  lastName: "User",
-  username: "demo",
-} as const;
+// One definition: the app's sign-in page shows the same account in offline mode.
+export const DEMO_USER = OFFLINE_DEMO_USER;
 
 export const DEFAULT_STAND_IN_PORT = 4010;
 export const DEFAULT_APP_PORT = 3000;
@@ -70,7 +65,7 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
   const appPort = options.appPort ?? portFrom(process.env.PORT, DEFAULT_APP_PORT);
   const browserHostname = options.frontend?.browserHostname ?? "localhost";
   const appUrl = `http://${browserHostname}:${appPort}`;
-  const standInOptions: StandInOptions & { frontend: FrontendOptions } = {
+  const standInOptions: StandInOptions = {
     port,
     host: "127.0.0.1",
     webhookUrls: [options.webhookUrl ?? `http://localhost:${appPort}/api/webhooks/clerk`],
@@ -78,8 +73,6 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
     // A production-kind key: clerk-js then needs no development browser and
     // @clerk/backend no __clerk_db_jwt cookie (docs/decisions/003, FAPI).
     publishableKeyKind: "live",
-    // Matches the publishable key's kind, as a real instance's pair does.
-    secretKey: `sk_live_${randomBytes(30).toString("base64url")}`,
     // Clerk's key format wants a dot in the host; 127.0.0.1:<port> has them and
     // stays recognisably loopback for the app's production guard.
     frontendHost: (url) => new URL(url).host,

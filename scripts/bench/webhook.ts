@@ -10,7 +10,7 @@
  * BENCH_PROFILE=1 runs both servers under `node --cpu-prof` and prints the top
  * frames; LOG_LEVEL (default info, as in production) for both servers.
  */
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { summariseProfile } from "./cpu-profile-summary";
@@ -124,9 +124,10 @@ async function main() {
   if (profileDir) {
     for (const kind of ["baseline", "app"] as const) {
       const dir = join(profileDir, kind);
-      for (const file of readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
-        console.log(`\n--- ${kind} ---\n${summariseProfile(join(dir, file), 30)}`);
-      }
+      // The largest profile is the main thread (tsx's loader thread, in the baseline, is nearly idle).
+      const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => join(dir, f));
+      const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+      if (main) console.log(`\n--- ${kind} ---\n${summariseProfile(main, 30)}`);
     }
   }
 }

@@ -12,8 +12,8 @@ Start one:
     --webhook-secret <s>   whsec_… signing secret (default: generated)
     --seed <file.json>     users to load at start (array or { users }), no webhooks
     --time-scale <x>       multiply Svix's retry gaps (default 1; 0.001 = 5 s → 5 ms)
-    --frontend-host <h>    host encoded in the publishable key (default 127.0.0.1:<port>/fapi)
-    --live                 issue a pk_live_ publishable key instead of pk_test_
+    --frontend-host <h>    host encoded in the publishable key (default 127.0.0.1:<port>)
+    --test                 issue a pk_test_ (development) key instead of pk_live_
   It prints the env block (CLERK_API_URL, CLERK_SECRET_KEY, …) to export.
 
 Talk to a running one (default --url http://127.0.0.1:4010, or $CLERK_STAND_IN_URL):
@@ -90,7 +90,7 @@ async function start(args: string[]): Promise<void> {
       seed: { type: "string" },
       "time-scale": { type: "string", default: "1" },
       "frontend-host": { type: "string" },
-      live: { type: "boolean", default: false },
+      test: { type: "boolean", default: false },
     },
   });
   const standIn = await startClerkStandIn({
@@ -99,8 +99,11 @@ async function start(args: string[]): Promise<void> {
     webhookSecret: values["webhook-secret"],
     seedFile: values.seed,
     timeScale: Number(values["time-scale"]),
-    frontendHost: values["frontend-host"],
-    publishableKeyKind: values.live ? "live" : "test",
+    // The same shape as `npm run dev`'s stand-in (docs/decisions/003): a pk_live_ key
+    // naming this server, and browser URLs on "localhost" so cookies reach the app.
+    frontendHost: values["frontend-host"] ?? ((url) => new URL(url).host),
+    publishableKeyKind: values.test ? "test" : "live",
+    frontend: { browserHostname: "localhost" },
     logger: consoleLogger,
   });
   const env = Object.entries(standIn.env())

@@ -49,7 +49,8 @@ export function createInstanceKeys(options: KeyOptions = {}): InstanceKeys {
 
   return {
     kid,
-    secretKey: options.secretKey ?? `sk_test_${base62(40)}`,
+    // A real instance's keys come in pairs of the same kind.
+    secretKey: options.secretKey ?? `sk_${options.live ? "live" : "test"}_${base62(40)}`,
     publishableKey: publishableKeyFor(options.frontendHost ?? "clerk.stand-in.localhost", options.live),
     publicKeyPem,
     publicKeyPemSingleLine: publicKeyPem.replace(/\r?\n/g, ""),

@@ -38,6 +38,8 @@ export interface StandInOptions {
   deliveryConcurrency?: number;
   deliveryTimeoutMs?: number;
   logger?: Logger;
+  /** Settings of the Frontend API part (sign-in/up URLs, email verification, browser host name). */
+  frontend?: frontend.FrontendOptions;
 }
 
 export interface ClerkStandIn {

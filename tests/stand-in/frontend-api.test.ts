@@ -45,7 +45,7 @@ class CookieJar {
 }
 
 async function startStandIn(kind: "live" | "test", frontend: FrontendOptions = {}) {
-  const options: StandInOptions & { frontend: FrontendOptions } = {
+  const options: StandInOptions = {
     publishableKeyKind: kind,
     frontendHost: (url) => new URL(url).host,
     frontend,

@@ -21,7 +21,7 @@ let outsideRequests: string[] = [];
 
 /** A stand-in with the demo user, and the bare page wired to it like the app is. */
 async function startWorld(frontend: FrontendOptions = {}, webhookUrls: string[] = []) {
-  const options: StandInOptions & { frontend: FrontendOptions } = {
+  const options: StandInOptions = {
     publishableKeyKind: "live",
     // A host with a dot, as Clerk's key format wants; the browser itself uses `localhost` (frontendEnv()).
     frontendHost: (url) => new URL(url).host,

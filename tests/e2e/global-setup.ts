@@ -72,7 +72,9 @@ async function liveSetup() {
   const needed = ["CLERK_PUBLISHABLE_KEY", "CLERK_SECRET_KEY", "E2E_CLERK_USER_EMAIL", "E2E_CLERK_USER_PASSWORD"];
   const missing = needed.filter((name) => !process.env[name]);
   if (missing.length) {
-    writeFileSync(E2E_STATE_FILE, JSON.stringify({ liveSkipReason: `set ${missing.join(", ")} to run against a real Clerk instance` }));
+    const liveSkipReason = `set ${missing.join(", ")} to run against a real Clerk instance`;
+    process.stderr.write(`\nLive Clerk tests skipped: ${liveSkipReason} (see README → Tests → Against a real Clerk instance).\n\n`);
+    writeFileSync(E2E_STATE_FILE, JSON.stringify({ liveSkipReason }));
     return;
   }
   const { clerkSetup } = await import("@clerk/testing/playwright");

@@ -124,7 +124,7 @@ export async function startServer(
   const dir = mkdtempSync(join(tmpdir(), `clerk-sync-bench-${kind}-`));
   const databasePath = join(dir, "app.db");
   const logPath = join(dir, "server.log");
-  const port = await freePort();
+  const port = options.env?.PORT ? Number(options.env.PORT) : await freePort();
   const nodeArgs = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const args =
     kind === "app"

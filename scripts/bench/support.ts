@@ -208,7 +208,10 @@ export async function runLoad(
   const guard = setTimeout(() => instance.stop(), (options.maxSeconds ?? 120) * 1000);
   const result = await instance;
   clearTimeout(guard);
-  const seconds = (performance.now() - started) / 1000;
+  return toLoadResult(result, (performance.now() - started) / 1000);
+}
+
+function toLoadResult(result: autocannon.Result, seconds: number): LoadResult {
   return {
     sent: result.requests.sent,
     ok: result["2xx"],
@@ -221,6 +224,17 @@ export async function runLoad(
     p99: result.latency.p99,
     max: result.latency.max,
   };
+}
+
+/** GET /healthz as fast as `connections` allow: the server's own per-request cost. */
+export async function runCeiling(url: string, amount: number, connections = 64): Promise<LoadResult> {
+  const started = performance.now();
+  const instance = autocannon({ url: `${url}/healthz`, connections, amount, timeout: 30 }) as unknown as autocannon.Instance &
+    PromiseLike<autocannon.Result>;
+  const guard = setTimeout(() => instance.stop(), 120_000);
+  const result = await instance;
+  clearTimeout(guard);
+  return toLoadResult(result, (performance.now() - started) / 1000);
 }
 
 /**

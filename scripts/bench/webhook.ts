@@ -20,6 +20,7 @@ import {
   fmt,
   makeDeliveries,
   runFixedRate,
+  runCeiling,
   runLoad,
   startServer,
   type BenchServer,
@@ -67,6 +68,7 @@ async function main() {
   };
   const expectedUsers = { baseline: 0, app: 0 };
   const results: { scenario: Scenario; baseline: LoadResult; app: LoadResult }[] = [];
+  let ceiling: LoadResult | undefined;
   try {
     // Warm both up (JIT, SQLite page cache) with deliveries that count towards the rows check.
     for (const kind of ["baseline", "app"] as const) {
@@ -91,6 +93,10 @@ async function main() {
       }
       results.push({ scenario, baseline: pair.baseline!, app: pair.app! });
     }
+    // What remix-serve itself costs: a route that does (almost) nothing, on the
+    // same server, at the same concurrency. No webhook can go faster than this.
+    ceiling = await runCeiling(servers.app.url, n(25_000));
+    console.log(row("remix-serve GET /healthz c=64", "app", ceiling));
   } finally {
     await Promise.all([servers.baseline.stop(), servers.app.stop()]);
   }
@@ -120,6 +126,12 @@ async function main() {
   console.log(`  p99 < 25 ms at 1,000/s: ${fmt(fixed.app.p99, 1)} ms ${fixed.app.p99 < 25 ? "✓" : "✗"}`);
   const ratio = c64.app.perSecond / c64.baseline.perSecond;
   console.log(`  ≥ 0.5 × baseline at c=64: ${fmt(ratio, 2)} ${ratio >= 0.5 ? "✓" : "✗"}`);
+  if (ceiling) {
+    console.log(
+      `  for scale: remix-serve answers an empty GET /healthz at ${fmt(ceiling.perSecond)}/s at c=64 here; ` +
+        `the webhook reaches ${fmt(c64.app.perSecond / ceiling.perSecond, 2)} of that ceiling`,
+    );
+  }
 
   if (profileDir) {
     for (const kind of ["baseline", "app"] as const) {

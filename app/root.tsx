@@ -16,7 +16,10 @@ import type { ReactNode } from "react";
 import { getEnv } from "~/env.server";
 import stylesheet from "~/styles.css";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: stylesheet }];
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: stylesheet },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+];
 
 export const meta: MetaFunction = () => [
   { title: "clerk-sync" },

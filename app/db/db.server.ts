@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readDatabaseConfig, type DatabaseConfig } from "~/env.server";
@@ -75,5 +76,8 @@ export function preparedQueries<T>(runner: QueryRunner, build: (runner: QueryRun
   if (queries === undefined) cache.set(build, (queries = build(runner)));
   return queries;
 }
+
+/** A named parameter of a prepared query, typed so it also fits `set()` and `onConflictDoUpdate` values. */
+export const sqlPlaceholder = (name: string) => sql`${sql.placeholder(name)}`;
 
 export { schema };

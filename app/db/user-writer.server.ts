@@ -1,6 +1,6 @@
 import { eq, sql, TransactionRollbackError } from "drizzle-orm";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
-import { getDb, preparedQueries, type AppDatabase, type QueryRunner } from "./db.server";
+import { getDb, preparedQueries, sqlPlaceholder, type AppDatabase, type QueryRunner } from "./db.server";
 import { users, type SyncSource, type UserRow } from "./schema";
 
 /**
@@ -33,17 +33,15 @@ export interface UserWriteResult {
 
 type Tx = QueryRunner;
 
-// `sql` wraps each placeholder so that it also types as an `update().set()` value.
-const placeholder = (name: string) => sql`${sql.placeholder(name)}`;
-const bookkeeping = { syncedAt: placeholder("syncedAt"), syncSource: placeholder("syncSource") };
+const bookkeeping = { syncedAt: sqlPlaceholder("syncedAt"), syncSource: sqlPlaceholder("syncSource") };
 const profile = {
-  email: placeholder("email"),
-  firstName: placeholder("firstName"),
-  lastName: placeholder("lastName"),
-  username: placeholder("username"),
-  imageUrl: placeholder("imageUrl"),
-  clerkCreatedAt: placeholder("clerkCreatedAt"),
-  clerkUpdatedAt: placeholder("clerkUpdatedAt"),
+  email: sqlPlaceholder("email"),
+  firstName: sqlPlaceholder("firstName"),
+  lastName: sqlPlaceholder("lastName"),
+  username: sqlPlaceholder("username"),
+  imageUrl: sqlPlaceholder("imageUrl"),
+  clerkCreatedAt: sqlPlaceholder("clerkCreatedAt"),
+  clerkUpdatedAt: sqlPlaceholder("clerkUpdatedAt"),
 };
 
 // Every webhook delivery runs these; prepared once per connection (see preparedQueries).
@@ -51,7 +49,7 @@ const userQueries = (db: QueryRunner) => ({
   findByClerkId: db.select().from(users).where(eq(users.clerkId, sql.placeholder("clerkId"))).prepare(),
   insert: db
     .insert(users)
-    .values({ clerkId: placeholder("clerkId"), ...profile, ...bookkeeping })
+    .values({ clerkId: sqlPlaceholder("clerkId"), ...profile, ...bookkeeping })
     .prepare(),
   update: db
     .update(users)

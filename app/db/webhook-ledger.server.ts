@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import { preparedQueries, type QueryRunner } from "./db.server";
+import { preparedQueries, sqlPlaceholder, type QueryRunner } from "./db.server";
 import { webhookEvents, type WebhookEventRow, type WebhookEventStatus } from "./schema";
 
 /**
@@ -20,15 +20,13 @@ export interface LedgerEntry {
   receivedAt: number;
 }
 
-// `sql` wraps each placeholder so that it also types as an `onConflictDoUpdate` value.
-const placeholder = (name: string) => sql`${sql.placeholder(name)}`;
 const entryColumns = {
-  eventType: placeholder("eventType"),
-  clerkUserId: placeholder("clerkUserId"),
-  status: placeholder("status"),
-  outcome: placeholder("outcome"),
-  error: placeholder("error"),
-  receivedAt: placeholder("receivedAt"),
+  eventType: sqlPlaceholder("eventType"),
+  clerkUserId: sqlPlaceholder("clerkUserId"),
+  status: sqlPlaceholder("status"),
+  outcome: sqlPlaceholder("outcome"),
+  error: sqlPlaceholder("error"),
+  receivedAt: sqlPlaceholder("receivedAt"),
 };
 
 // Every delivery runs both; prepared once per connection (see preparedQueries).
@@ -37,7 +35,7 @@ const ledgerQueries = (db: QueryRunner) => ({
   // A retried failure overwrites its earlier row and counts the attempt.
   record: db
     .insert(webhookEvents)
-    .values({ svixId: placeholder("svixId"), ...entryColumns })
+    .values({ svixId: sqlPlaceholder("svixId"), ...entryColumns })
     .onConflictDoUpdate({
       target: webhookEvents.svixId,
       set: { ...entryColumns, attempts: sql`${webhookEvents.attempts} + 1` },

@@ -1,27 +1,18 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { clerkEvent, clerkUser } from "../support/clerk-webhooks";
 import {
-  freshDatabasePath,
+  appForThisFile,
   keepAliveAgent,
   openForChecks,
   post,
   resign,
   signedDelivery,
-  startApp,
-  type ServedApp,
   type SignedDelivery,
 } from "./support";
 
-const databasePath = freshDatabasePath("shuffles");
-let app: ServedApp;
-
-beforeAll(async () => {
-  app = await startApp(databasePath);
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const served = appForThisFile("shuffles");
+const { databasePath } = served;
 
 const MAX_EVENTS = 8;
 let userCount = 0;
@@ -66,7 +57,7 @@ describe("a user's event history delivered concurrently in a random order", () =
             if (redelivered[i]) deliveries.push(resign(delivery)); // Svix retried it
           });
           const order = deliveries.map((_, i) => i).sort((a, b) => orderKeys[a % MAX_EVENTS]! - orderKeys[b % MAX_EVENTS]! || b - a);
-          const replies = await Promise.all(order.map((i) => post(app.url, deliveries[i]!.body, deliveries[i]!.headers, agent)));
+          const replies = await Promise.all(order.map((i) => post(served.app.url, deliveries[i]!.body, deliveries[i]!.headers, agent)));
           expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
 
           const row = readRow(id)!;

@@ -1,28 +1,19 @@
 import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ROOT } from "../support/app-server";
 import { clerkEvent, clerkUser } from "../support/clerk-webhooks";
 import {
+  appForThisFile,
   counts,
-  freshDatabasePath,
   inParallel,
   keepAliveAgent,
   openForChecks,
   post,
   signedDelivery,
-  startApp,
-  type ServedApp,
 } from "./support";
 
-const databasePath = freshDatabasePath("concurrent");
-let app: ServedApp;
-
-beforeAll(async () => {
-  app = await startApp(databasePath);
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const served = appForThisFile("concurrent");
+const { databasePath } = served;
 
 // Another process writing the same file at the same time (as the backfill CLI
 // does): it takes the write lock, holds it a few milliseconds, and lets go —
@@ -55,7 +46,7 @@ describe("2,000 concurrent deliveries of distinct users", () => {
 
     const agent = keepAliveAgent(256);
     const replies = await inParallel(deliveries, 2_000, ({ delivery }) =>
-      post(app.url, delivery.body, delivery.headers, agent),
+      post(served.app.url, delivery.body, delivery.headers, agent),
     );
     agent.destroy();
     expect(await writerDone).toBe(0);
@@ -63,7 +54,7 @@ describe("2,000 concurrent deliveries of distinct users", () => {
     const statuses = new Map<number, number>();
     for (const reply of replies) statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
     expect(Object.fromEntries(statuses)).toEqual({ 200: 2_000 });
-    expect(app.output()).not.toMatch(/SQLITE_BUSY|clerk_webhook_error/);
+    expect(served.app.output()).not.toMatch(/SQLITE_BUSY|clerk_webhook_error/);
 
     const db = openForChecks(databasePath);
     const email = db.prepare("select email from users where clerk_id = ?").pluck();

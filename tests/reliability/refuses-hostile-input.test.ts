@@ -1,10 +1,17 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { clerkUserSchema } from "~/clerk/clerk-user";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";
 import { TEST_WEBHOOK_SECRET } from "../support/test-env";
-import { counts, freshDatabasePath, keepAliveAgent, openForChecks, post, startApp, type Reply, type ServedApp } from "./support";
+import {
+  appForThisFile,
+  counts,
+  keepAliveAgent,
+  openForChecks,
+  post,
+  type Reply,
+} from "./support";
 
 /**
  * Property-based hostile input against the production server: over 1,000
@@ -13,20 +20,16 @@ import { counts, freshDatabasePath, keepAliveAgent, openForChecks, post, startAp
  * `failed` ledger row the webhook contract asks for.
  */
 
-const databasePath = freshDatabasePath("hostile");
-let app: ServedApp;
+const served = appForThisFile("hostile");
+const { databasePath } = served;
 const agent = keepAliveAgent(8);
 const MiB = 1024 * 1024;
 
-beforeAll(async () => {
-  app = await startApp(databasePath);
-});
-afterAll(async () => {
+afterAll(() => {
   agent.destroy();
-  await app?.stop();
 });
 
-const send = (body: string | Buffer, headers: Record<string, string>): Promise<Reply> => post(app.url, body, headers, agent);
+const send = (body: string | Buffer, headers: Record<string, string>): Promise<Reply> => post(served.app.url, body, headers, agent);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 let sequence = 0;
 const freshSvixId = () => `msg_hostile_${++sequence}_${randomBytes(4).toString("hex")}`;
@@ -214,6 +217,6 @@ describe("hostile input (property-based, over 1,000 generated cases)", () => {
 
   it("ran over 1,000 generated cases with no 5xx anywhere", () => {
     expect(totalCases).toBeGreaterThanOrEqual(1_000);
-    expect(app.output()).not.toMatch(/clerk_webhook_error|" 5\d\d /);
+    expect(served.app.output()).not.toMatch(/clerk_webhook_error|" 5\d\d /);
   });
 });

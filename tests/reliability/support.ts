@@ -3,6 +3,7 @@ import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { afterAll, beforeAll } from "vitest";
 import { startBuiltApp, type RunningApp } from "../support/app-server";
 import { signBody, type SignOptions } from "../support/clerk-webhooks";
 import { TEST_WEBHOOK_SECRET } from "../support/test-env";
@@ -34,6 +35,18 @@ export async function startApp(databasePath: string, env: Record<string, string>
     ...env,
   });
   return Object.assign(app, { databasePath });
+}
+
+/** The production build on a fresh database of its own, for the whole test file. */
+export function appForThisFile(label: string): { databasePath: string; app: ServedApp } {
+  const served = { databasePath: freshDatabasePath(label), app: undefined as unknown as ServedApp };
+  beforeAll(async () => {
+    served.app = await startApp(served.databasePath);
+  });
+  afterAll(async () => {
+    await served.app?.stop();
+  });
+  return served;
 }
 
 export interface Reply {

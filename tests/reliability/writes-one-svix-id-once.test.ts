@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { clerkEvent, clerkUser } from "../support/clerk-webhooks";
 import {
+  appForThisFile,
   counts,
-  freshDatabasePath,
   inParallel,
   keepAliveAgent,
   openForChecks,
   post,
   resign,
   signedDelivery,
-  startApp,
-  type ServedApp,
 } from "./support";
 
-const databasePath = freshDatabasePath("same-svix-id");
-let app: ServedApp;
-
-beforeAll(async () => {
-  app = await startApp(databasePath);
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const served = appForThisFile("same-svix-id");
+const { databasePath } = served;
 
 describe("1,000 deliveries of the same svix-id", () => {
   it("writes exactly once and answers every copy 2xx, whether it carries the first signature or a retry's", async () => {
@@ -31,7 +22,7 @@ describe("1,000 deliveries of the same svix-id", () => {
     const copies = Array.from({ length: 1_000 }, (_, i) => (i % 2 === 0 ? first : resign(first)));
 
     const agent = keepAliveAgent(128);
-    const replies = await inParallel(copies, 1_000, (copy) => post(app.url, copy.body, copy.headers, agent));
+    const replies = await inParallel(copies, 1_000, (copy) => post(served.app.url, copy.body, copy.headers, agent));
     agent.destroy();
 
     expect(replies.filter((r) => r.status !== 200)).toEqual([]);

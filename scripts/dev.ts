@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { consoleLogger } from "./clerk-stand-in/logger.js";
+import { consoleLogger } from "@clerk-sync/clerk-stand-in";
 import { DEMO_USER, hasRealClerkKeys, startOfflineClerk, type OfflineClerk } from "./offline-env.js";
 
 /**

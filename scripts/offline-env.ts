@@ -1,8 +1,12 @@
 import { OFFLINE_DEMO_USER } from "../app/offline-demo.js";
-import type { FrontendOptions } from "./clerk-stand-in/frontend-api.js";
-import type { Logger } from "./clerk-stand-in/logger.js";
-import { startClerkStandIn, type ClerkStandIn, type StandInOptions } from "./clerk-stand-in/server.js";
-import type { ClerkUserJSON } from "./clerk-stand-in/store.js";
+import {
+  startClerkStandIn,
+  type ClerkStandIn,
+  type ClerkUserJSON,
+  type FrontendOptions,
+  type Logger,
+  type StandInOptions,
+} from "@clerk-sync/clerk-stand-in";
 
 /**
  * Offline Clerk for development and e2e set-up: starts the stand-in, seeds

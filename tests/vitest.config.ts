@@ -7,7 +7,7 @@ export default defineConfig({
   root,
   resolve: { alias: { "~": `${root}app` } },
   test: {
-    include: ["tests/**/*.test.ts"],
+    include: ["tests/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     exclude: ["tests/e2e/**", "tests/reliability/**", "node_modules/**"],
     setupFiles: ["tests/support/test-env.ts"],
     pool: "forks",

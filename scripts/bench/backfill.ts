@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startClerkStandIn, type ClerkStandIn } from "../clerk-stand-in/index";
+import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { summariseProfile } from "./cpu-profile-summary";
 import { countRows, describeMachine, fmt, ROOT } from "./support";
 

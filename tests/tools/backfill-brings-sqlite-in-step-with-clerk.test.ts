@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk, upsertUsersFromClerk } from "~/db/user-writer.server";
-import { startClerkStandIn, type ClerkStandIn } from "../../scripts/clerk-stand-in/index";
+import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, BackfillStopped, type BackfillProgress } from "../../scripts/lib/backfill";
 import { clerkUsersAsRows, clientFor, liveRows, recordingRetryPolicy, tableSnapshot } from "./support";
 

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createClerkClient } from "@clerk/backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db/db.server";
-import { startClerkStandIn, type ClerkStandIn } from "../../scripts/clerk-stand-in/index";
+import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, BackfillStopped } from "../../scripts/lib/backfill";
 import { ROOT } from "../support/app-server";
 import { clientFor, liveRows, recordingRetryPolicy } from "./support";
@@ -13,7 +13,7 @@ const db = () => getDb();
 
 beforeAll(async () => {
   standIn = await startClerkStandIn({ port: 0 });
-  standIn.store.seed((await import("../../scripts/clerk-stand-in/index")).generateUsers({ count: USERS }));
+  standIn.store.seed((await import("@clerk-sync/clerk-stand-in")).generateUsers({ count: USERS }));
 });
 afterAll(async () => {
   await standIn?.close();

@@ -1,7 +1,7 @@
 import { createClerkClient, type ClerkClient } from "@clerk/backend";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import type { AppDatabase } from "~/db/db.server";
-import type { ClerkStandIn } from "../../scripts/clerk-stand-in/index";
+import type { ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../scripts/lib/clerk-retry";
 
 /** The SDK pointed at a stand-in, as `sync:all` builds it from CLERK_API_URL. */

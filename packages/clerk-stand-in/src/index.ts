@@ -1,0 +1,26 @@
+export { startClerkStandIn, type ClerkStandIn, type StandInOptions } from "./server.js";
+export {
+  UserStore,
+  StandInError,
+  type ChangeContext,
+  type ClerkEmailAddressJSON,
+  type ClerkUserJSON,
+  type CreateUserInput,
+  type DeletedUserJSON,
+  type SeedUser,
+  type UpdateUserPatch,
+  type UserChange,
+  type UserListParams,
+} from "./store/store.js";
+export { createInstanceKeys, publishableKeyFor, type InstanceKeys, type JsonWebKeyWithKid } from "./keys.js";
+export {
+  WebhookDeliveries,
+  SVIX_RETRY_DELAYS_MS,
+  type DeliveryAttempt,
+  type DeliveryRecord,
+  type DeliveryState,
+} from "./webhooks/deliveries.js";
+export { FaultSwitches, type ApiFault, type ApiFaultMode, type DeliveryFaultCounts } from "./control/faults.js";
+export { generateUsers } from "./store/seed-generator.js";
+export { consoleLogger, silentLogger, type Logger } from "./logger.js";
+export type { FrontendOptions } from "./frontend-api/frontend-api.js";

@@ -1,0 +1,170 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { handleBackendApiRequest } from "./backend-api/users.js";
+import { handleControlRequest } from "./control/control-api.js";
+import { WebhookDeliveries } from "./webhooks/deliveries.js";
+import { notFound } from "./errors.js";
+import { FaultSwitches } from "./control/faults.js";
+import * as frontend from "./frontend-api/frontend-api.js";
+import { sendError } from "./http-util.js";
+import { newId } from "./ids.js";
+import { createInstanceKeys, type InstanceKeys } from "./keys.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { UserStore, type SeedUser } from "./store/store.js";
+
+export interface StandInOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: "127.0.0.1";
+  webhookUrls?: string[];
+  /** Generated (whsec_…) when absent. */
+  webhookSecret?: string;
+  /** Multiplies Svix's retry gaps; 0.001 turns 5 s into 5 ms. */
+  timeScale?: number;
+  /** JSON: an array of users or { users }; seeded without webhooks. */
+  seedFile?: string;
+  /**
+   * Host encoded in the publishable key (the Frontend API's host as the browser
+   * reaches it). A function receives the server's base URL once it listens.
+   * Default: `<127.0.0.1:port>/fapi`.
+   */
+  frontendHost?: string | ((baseUrl: string) => string);
+  /** `pk_live_` avoids clerk-js's development-browser handshake; see the FAPI notes. */
+  publishableKeyKind?: "test" | "live";
+  secretKey?: string;
+  instanceId?: string;
+  deliveryConcurrency?: number;
+  deliveryTimeoutMs?: number;
+  logger?: Logger;
+  /** Settings of the Frontend API part (sign-in/up URLs, email verification, browser host name). */
+  frontend?: frontend.FrontendOptions;
+}
+
+export interface ClerkStandIn {
+  url: string;
+  port: number;
+  store: UserStore;
+  keys: InstanceKeys;
+  deliveries: WebhookDeliveries;
+  faults: FaultSwitches;
+  webhookSecret: string;
+  instanceId: string;
+  options: StandInOptions;
+  /** What an app needs: CLERK_API_URL, CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, CLERK_JWT_KEY, CLERK_WEBHOOK_SIGNING_SECRET (+ the Frontend API's). */
+  env(): Record<string, string>;
+  addWebhookUrl(url: string): void;
+  close(): Promise<void>;
+}
+
+type FrontendEnv = (ctx: frontend.FrontendContext) => Record<string, string>;
+
+export async function startClerkStandIn(options: StandInOptions = {}): Promise<ClerkStandIn> {
+  const host = options.host ?? "127.0.0.1";
+  const logger = options.logger ?? silentLogger;
+  const webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
+  const instanceId = options.instanceId ?? newId("ins");
+  const store = new UserStore();
+  const faults = new FaultSwitches();
+  const deliveries = new WebhookDeliveries({
+    secret: webhookSecret,
+    instanceId,
+    endpoints: options.webhookUrls,
+    faults,
+    timeScale: options.timeScale ?? 1,
+    concurrency: options.deliveryConcurrency,
+    requestTimeoutMs: options.deliveryTimeoutMs,
+    logger,
+  });
+  deliveries.attach(store);
+  if (options.seedFile) store.seed(readSeedFile(options.seedFile));
+
+  // Routing needs keys and URL, which exist only once the port is known.
+  let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => sendError(res, notFound());
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      if (!res.headersSent) sendError(res, error);
+      else res.destroy();
+    });
+  });
+  // Every delivery to the app and every SDK call reuse connections; without
+  // this a 100k backfill would exhaust ephemeral ports.
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+  const frontendHost =
+    typeof options.frontendHost === "function" ? options.frontendHost(url) : (options.frontendHost ?? `${host}:${port}/fapi`);
+  const keys = createInstanceKeys({ frontendHost, live: options.publishableKeyKind === "live", secretKey: options.secretKey });
+  const frontendContext: frontend.FrontendContext = { store, keys, options, url };
+  const frontendEnv = (frontend as { frontendEnv?: FrontendEnv }).frontendEnv;
+
+  const standIn: ClerkStandIn = {
+    url,
+    port,
+    store,
+    keys,
+    deliveries,
+    faults,
+    webhookSecret,
+    instanceId,
+    options,
+    env: () => ({
+      CLERK_API_URL: url,
+      CLERK_SECRET_KEY: keys.secretKey,
+      CLERK_PUBLISHABLE_KEY: keys.publishableKey,
+      CLERK_JWT_KEY: keys.publicKeyPemSingleLine,
+      CLERK_WEBHOOK_SIGNING_SECRET: webhookSecret,
+      ...(frontendEnv?.(frontendContext) ?? {}),
+    }),
+    addWebhookUrl: (webhookUrl) => deliveries.addEndpoint(webhookUrl),
+    close: async () => {
+      deliveries.close();
+      faults.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const controlContext = {
+    store,
+    deliveries,
+    faults,
+    addWebhookUrl: standIn.addWebhookUrl,
+    config: () => ({
+      apiUrl: url,
+      secretKey: keys.secretKey,
+      publishableKey: keys.publishableKey,
+      jwtKey: keys.publicKeyPem,
+      webhookSecret,
+      instanceId,
+      endpoints: deliveries.endpoints,
+      timeScale: options.timeScale ?? 1,
+      env: standIn.env(),
+    }),
+  };
+
+  handle = async (req, res) => {
+    const requestUrl = new URL(req.url ?? "/", url);
+    if (await handleControlRequest(req, res, requestUrl, controlContext)) return;
+    if (await handleBackendApiRequest(req, res, requestUrl, { store, keys, faults })) return;
+    if (await frontend.handleFrontendRequest(req, res, frontendContext)) return;
+    sendError(res, notFound());
+  };
+
+  logger.info(`listening on ${url} (webhooks → ${deliveries.endpoints.join(", ") || "none yet"})`);
+  return standIn;
+}
+
+function readSeedFile(path: string): SeedUser[] {
+  const parsed = JSON.parse(readFileSync(path, "utf8")) as unknown;
+  if (Array.isArray(parsed)) return parsed as SeedUser[];
+  if (parsed && typeof parsed === "object" && Array.isArray((parsed as { users?: unknown }).users)) {
+    return (parsed as { users: SeedUser[] }).users;
+  }
+  throw new Error(`${path}: expected an array of users or { users: [...] }`);
+}

@@ -1,0 +1,297 @@
+import { Webhook } from "svix";
+import type { FaultSwitches } from "../control/faults.js";
+import { newId } from "../ids.js";
+import type { Logger } from "../logger.js";
+import type { ChangeContext, UserChange, UserStore } from "../store/store.js";
+
+/** Svix's published schedule: the first attempt, then these gaps after each failure. */
+export const SVIX_RETRY_DELAYS_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 5 * 3_600_000, 10 * 3_600_000, 10 * 3_600_000];
+
+export type DeliveryState = "pending" | "succeeded" | "failed" | "dropped";
+
+export interface DeliveryAttempt {
+  at: number;
+  status?: number;
+  error?: string;
+  latency_ms: number;
+  /** The extra copy sent by the `duplicate` fault. */
+  duplicate?: boolean;
+}
+
+/** One message to one endpoint. `id` is the svix-id, shared by every endpoint and every attempt. */
+export interface DeliveryRecord {
+  id: string;
+  type: UserChange["type"];
+  user_id: string;
+  endpoint: string;
+  state: DeliveryState;
+  attempts: DeliveryAttempt[];
+  next_attempt_at: number | null;
+  fault?: "dropped" | "duplicated" | "reordered";
+}
+
+interface PendingDelivery {
+  record: DeliveryRecord;
+  payload: string;
+  /** Still owes the extra copy of the `duplicate` fault. */
+  duplicate: boolean;
+}
+
+export interface WebhookDeliveriesOptions {
+  secret: string;
+  instanceId: string;
+  endpoints?: string[];
+  faults: FaultSwitches;
+  /** Multiplies every retry gap: 0.001 turns Svix's 5 s into 5 ms. */
+  timeScale?: number;
+  /** In-flight requests per endpoint; bursts go out concurrently, as Svix's do. */
+  concurrency?: number;
+  requestTimeoutMs?: number;
+  /** Oldest finished records are forgotten beyond this many. */
+  logLimit?: number;
+  logger?: Logger;
+}
+
+/** Turns store changes into Svix-signed Clerk webhook deliveries with Svix's retry behaviour. */
+export class WebhookDeliveries {
+  readonly endpoints: string[];
+  private readonly webhook: Webhook;
+  private readonly log: DeliveryRecord[] = [];
+  private readonly slots = new Map<string, { inFlight: number; queue: Array<() => void> }>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private held: PendingDelivery[][] = [];
+  private pending = 0;
+  private closed = false;
+
+  constructor(private readonly options: WebhookDeliveriesOptions) {
+    this.endpoints = [...(options.endpoints ?? [])];
+    this.webhook = new Webhook(options.secret);
+    options.faults.onReorderSet((count) => {
+      if (count === 0) this.releaseHeld();
+    });
+  }
+
+  attach(store: UserStore): () => void {
+    return store.on((change) => this.enqueue(change));
+  }
+
+  addEndpoint(url: string): void {
+    if (!this.endpoints.includes(url)) this.endpoints.push(url);
+  }
+
+  records(filter: { state?: DeliveryState; user_id?: string; type?: string } = {}): DeliveryRecord[] {
+    return this.log
+      .filter(
+        (record) =>
+          (!filter.state || record.state === filter.state) &&
+          (!filter.user_id || record.user_id === filter.user_id) &&
+          (!filter.type || record.type === filter.type),
+      )
+      .map((record) => structuredClone(record));
+  }
+
+  get pendingCount(): number {
+    return this.pending;
+  }
+
+  /** Resolves once nothing is queued, in flight or waiting for a retry. Held (reordered) messages are released first. */
+  waitForIdle(): Promise<void> {
+    this.releaseHeld();
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  reset(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.held = [];
+    // Attempts still in flight see a settled state and stop; the log itself is emptied.
+    for (const record of this.log) if (record.state === "pending") record.state = "dropped";
+    this.log.length = 0;
+    this.pending = 0;
+    this.wakeIdleWaiters();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.reset();
+  }
+
+  enqueue(change: UserChange): void {
+    if (this.endpoints.length === 0 || this.closed) return;
+    const messageId = newId("msg");
+    const payload = JSON.stringify(this.envelope(change));
+    const { faults } = this.options;
+    const dropped = faults.takeDeliveryFault("drop");
+    const duplicate = !dropped && faults.takeDeliveryFault("duplicate");
+    const reordered = !dropped && faults.takeDeliveryFault("reorder");
+    const deliveries = this.endpoints.map((endpoint) => {
+      const record: DeliveryRecord = {
+        id: messageId,
+        type: change.type,
+        user_id: change.type === "user.deleted" ? change.id : change.user.id,
+        endpoint,
+        state: dropped ? "dropped" : "pending",
+        attempts: [],
+        next_attempt_at: dropped ? null : Date.now(),
+        ...(dropped ? { fault: "dropped" as const } : duplicate ? { fault: "duplicated" as const } : reordered ? { fault: "reordered" as const } : {}),
+      };
+      this.remember(record);
+      if (!dropped) this.pending++;
+      return { record, payload, duplicate };
+    });
+    if (dropped) return;
+    if (reordered) {
+      this.held.push(deliveries);
+      if (faults.deliveries.reorder === 0) this.releaseHeld();
+      return;
+    }
+    for (const delivery of deliveries) void this.attempt(delivery);
+  }
+
+  private envelope(change: UserChange) {
+    const context: ChangeContext = change.context ?? {};
+    return {
+      data: change.type === "user.deleted" ? { object: "user", id: change.id, deleted: true } : change.user,
+      object: "event",
+      type: change.type,
+      timestamp: Date.now(),
+      instance_id: this.options.instanceId,
+      event_attributes: { http_request: { client_ip: context.clientIp ?? "", user_agent: context.userAgent ?? "" } },
+    };
+  }
+
+  /** Sends the held batch newest-first, one message at a time, so the reversal reaches the endpoint intact. */
+  private releaseHeld(): void {
+    const batch = this.held.reverse();
+    this.held = [];
+    if (batch.length === 0) return;
+    void (async () => {
+      for (const deliveries of batch) await Promise.all(deliveries.map((delivery) => this.attempt(delivery)));
+    })();
+  }
+
+  private async attempt(delivery: PendingDelivery): Promise<void> {
+    const { record } = delivery;
+    await this.acquire(record.endpoint);
+    try {
+      if (record.state !== "pending") return;
+      const { ok, sent } = await this.sendOnce(delivery, false);
+      if (delivery.duplicate && sent) {
+        delivery.duplicate = false;
+        await this.sendOnce(delivery, true);
+      }
+      if (record.state !== "pending") return;
+      if (ok) this.finish(record, "succeeded");
+      else this.scheduleRetry(delivery);
+    } finally {
+      this.release(record.endpoint);
+    }
+  }
+
+  private async sendOnce(delivery: PendingDelivery, duplicate: boolean): Promise<{ ok: boolean; sent: boolean }> {
+    const { record, payload } = delivery;
+    const started = Date.now();
+    const attempt: DeliveryAttempt = { at: started, latency_ms: 0, ...(duplicate ? { duplicate: true } : {}) };
+    if (!duplicate && this.options.faults.takeDeliveryFault("fail")) {
+      attempt.error = "simulated failure (fault switch): not sent";
+      record.attempts.push(attempt);
+      return { ok: false, sent: false };
+    }
+    // Svix signs each attempt afresh: same svix-id, new timestamp.
+    const timestampSeconds = Math.floor(started / 1000);
+    const signature = this.webhook.sign(record.id, new Date(timestampSeconds * 1000), payload);
+    try {
+      const response = await fetch(record.endpoint, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "Svix-Webhooks/1.0 (clerk-stand-in)",
+          "svix-id": record.id,
+          "svix-timestamp": String(timestampSeconds),
+          "svix-signature": signature,
+        },
+        body: payload,
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000),
+      });
+      await response.arrayBuffer();
+      attempt.status = response.status;
+      attempt.latency_ms = Date.now() - started;
+      record.attempts.push(attempt);
+      return { ok: response.status >= 200 && response.status < 300, sent: true };
+    } catch (error) {
+      attempt.error = describeFetchError(error);
+      attempt.latency_ms = Date.now() - started;
+      record.attempts.push(attempt);
+      return { ok: false, sent: true };
+    }
+  }
+
+  private scheduleRetry(delivery: PendingDelivery): void {
+    const { record } = delivery;
+    const failures = record.attempts.filter((attempt) => !attempt.duplicate).length;
+    if (failures >= SVIX_RETRY_DELAYS_MS.length) {
+      this.options.logger?.warn(`webhook ${record.id} to ${record.endpoint} failed after ${failures} attempts`);
+      this.finish(record, "failed");
+      return;
+    }
+    const delay = SVIX_RETRY_DELAYS_MS[failures] * (this.options.timeScale ?? 1);
+    record.next_attempt_at = Date.now() + delay;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.attempt(delivery);
+    }, delay);
+    // A retry hours away must not keep a finished test run or CLI alive.
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private finish(record: DeliveryRecord, state: DeliveryState): void {
+    record.state = state;
+    record.next_attempt_at = null;
+    this.pending--;
+    if (this.pending === 0) this.wakeIdleWaiters();
+  }
+
+  private wakeIdleWaiters(): void {
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private remember(record: DeliveryRecord): void {
+    this.log.push(record);
+    const limit = this.options.logLimit ?? 100_000;
+    if (this.log.length > limit) {
+      const index = this.log.findIndex((entry) => entry.state !== "pending");
+      if (index >= 0) this.log.splice(index, 1);
+    }
+  }
+
+  private acquire(endpoint: string): Promise<void> {
+    const slot = this.slots.get(endpoint) ?? { inFlight: 0, queue: [] };
+    this.slots.set(endpoint, slot);
+    if (slot.inFlight < (this.options.concurrency ?? 16)) {
+      slot.inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => slot.queue.push(resolve));
+  }
+
+  private release(endpoint: string): void {
+    const slot = this.slots.get(endpoint);
+    if (!slot) return;
+    const next = slot.queue.shift();
+    // Hand the slot straight to the next waiter so in-flight stays bounded.
+    if (next) next();
+    else slot.inFlight--;
+  }
+}
+
+function describeFetchError(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === "TimeoutError") return "timeout: no answer within the request timeout";
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ?? cause?.message ?? error.message;
+  }
+  return String(error);
+}

@@ -18,6 +18,8 @@ export interface InstanceKeys {
   /** The PEM on one line (headers kept): @clerk/backend strips newlines anyway, and one line survives .env files and `export`. */
   publicKeyPemSingleLine: string;
   jwks(): { keys: JsonWebKeyWithKid[] };
+  /** PKCS#8 PEM, for the state file: the same pair after a restart keeps issued tokens and CLERK_JWT_KEY valid. */
+  privateKeyPem(): string;
   signJwt(payload: Record<string, unknown>, headerExtras?: Record<string, unknown>): string;
 }
 
@@ -35,6 +37,8 @@ export interface KeyOptions {
   live?: boolean;
   /** Reuse a key pair (PKCS#8 PEM) so tokens survive a restart; a fresh one otherwise. */
   privateKeyPem?: string;
+  /** Reuse the key id with the pair, or JWKS consumers holding the old kid refetch for nothing. */
+  kid?: string;
   secretKey?: string;
 }
 
@@ -43,7 +47,7 @@ export function createInstanceKeys(options: KeyOptions = {}): InstanceKeys {
     ? createPrivateKey(options.privateKeyPem)
     : generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
   const publicKey = createPublicKey(privateKey);
-  const kid = `ins_${base62(27)}`;
+  const kid = options.kid ?? `ins_${base62(27)}`;
   const publicKeyPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   const jwk = publicKey.export({ format: "jwk" }) as { n: string; e: string };
 
@@ -54,6 +58,7 @@ export function createInstanceKeys(options: KeyOptions = {}): InstanceKeys {
     publishableKey: publishableKeyFor(options.frontendHost ?? "clerk.stand-in.localhost", options.live),
     publicKeyPem,
     publicKeyPemSingleLine: publicKeyPem.replace(/\r?\n/g, ""),
+    privateKeyPem: () => privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     jwks: () => ({ keys: [{ kid, kty: "RSA", alg: "RS256", use: "sig", n: jwk.n, e: jwk.e }] }),
     signJwt(payload, headerExtras = {}) {
       const header = { alg: "RS256", typ: "JWT", kid, ...headerExtras };

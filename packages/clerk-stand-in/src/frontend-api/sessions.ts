@@ -1,5 +1,6 @@
 import { StandInError } from "../errors.js";
 import { newId } from "../ids.js";
+import type { StateFile } from "../store/state-file.js";
 
 /**
  * Clients, sessions and session tokens of the stand-in's Frontend API.
@@ -7,8 +8,10 @@ import { newId } from "../ids.js";
  * A *client* is one browser (Clerk keeps its id in the HttpOnly `__client`
  * cookie on the Frontend API's host); a client holds sessions, and an active
  * session yields 60-second session tokens that @clerk/backend verifies exactly
- * as it verifies Clerk's. State lives in memory: a restart signs everyone out,
- * which is what a developer expects of a local stand-in.
+ * as it verifies Clerk's. With a state file every client and session is
+ * written through, so a restarted stand-in still knows the browser's
+ * `__client` cookie and the browser stays signed in; sign-in and sign-up
+ * attempts in progress are not kept.
  */
 
 /** Clerk's session tokens live 60 s; clerk-js refreshes them through `/tokens`. */
@@ -31,6 +34,10 @@ export interface SessionSigningKeys {
 export interface SessionUserSource {
   get(id: string): unknown;
   on(listener: (change: { type: string; id?: string; user?: { id?: string } | unknown }) => void): () => void;
+  /** Sessions belong to users: a store reset ends them too. */
+  onReset?(listener: () => void): () => void;
+  /** The user store's state file; sessions are kept in the same one. */
+  stateFile?: StateFile | null;
 }
 
 export type SessionStatus = "active" | "ended" | "removed" | "revoked" | "expired";
@@ -74,12 +81,15 @@ export interface SessionManagerOptions {
   tokenLifetimeSeconds?: number;
   /** Clock in ms, injectable so tests can mint tokens in the past. */
   now?: () => number;
+  /** Where clients and sessions are kept; the user store's state file when not given. */
+  stateFile?: StateFile | null;
 }
 
 export class SessionManager {
   private readonly clients = new Map<string, ClientRecord>();
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly unsubscribe: () => void;
+  private readonly stateFile: StateFile | null;
   readonly issuer: string;
   readonly tokenLifetimeSeconds: number;
   private readonly now: () => number;
@@ -88,24 +98,42 @@ export class SessionManager {
     this.issuer = options.issuer;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? SESSION_TOKEN_LIFETIME_SECONDS;
     this.now = options.now ?? Date.now;
+    this.stateFile = options.stateFile ?? options.users.stateFile ?? null;
+    if (this.stateFile) this.restore(this.stateFile);
     // Deleting a user in Clerk revokes their sessions at once; the next token
     // refresh fails and clerk-js signs the browser out.
-    this.unsubscribe = options.users.on((change) => {
+    const unsubscribeUsers = options.users.on((change) => {
       if (change.type !== "user.deleted") return;
       const user = change.user as { id?: string } | undefined;
       const userId = change.id ?? user?.id;
       if (userId) this.revokeUserSessions(userId);
     });
+    const unsubscribeReset = options.users.onReset?.(() => this.reset());
+    this.unsubscribe = () => {
+      unsubscribeUsers();
+      unsubscribeReset?.();
+    };
   }
 
   close(): void {
     this.unsubscribe();
   }
 
-  /** Forgets every client and session (the control API's reset). */
-  reset(): void {
+  /** Forgets every client and session (the control API's reset); returns how many there were. */
+  reset(): { clients: number; sessions: number } {
+    const erased = { clients: this.clients.size, sessions: this.sessions.size };
     this.clients.clear();
     this.sessions.clear();
+    this.stateFile?.clear(["clients", "sessions"]);
+    return erased;
+  }
+
+  private restore(stateFile: StateFile): void {
+    for (const client of stateFile.load<ClientRecord>("clients")) {
+      // The attempts these point at lived in memory only.
+      this.clients.set(client.id, { ...client, signInId: null, signUpId: null });
+    }
+    for (const session of stateFile.load<SessionRecord>("sessions")) this.sessions.set(session.id, session);
   }
 
   getClient(id: string | undefined | null): ClientRecord | undefined {
@@ -128,6 +156,7 @@ export class SessionManager {
       uatSeconds: 0,
     };
     this.clients.set(client.id, client);
+    this.stateFile?.saveClient(client);
     return client;
   }
 
@@ -163,6 +192,7 @@ export class SessionManager {
       authorizedParty,
     };
     this.sessions.set(session.id, session);
+    this.stateFile?.saveSession(session);
     // Single-session mode, like a default Clerk instance: a new sign-in replaces the old one.
     for (const old of this.activeSessions(client)) this.setStatus(old, "ended");
     client.sessionIds = [...client.sessionIds.filter((id) => this.sessions.get(id)?.status === "active"), session.id];
@@ -177,6 +207,7 @@ export class SessionManager {
     session.lastActiveAt = this.now();
     session.updatedAt = session.lastActiveAt;
     if (authorizedParty) session.authorizedParty = authorizedParty;
+    this.stateFile?.saveSession(session);
     client.lastActiveSessionId = session.id;
     this.touchClient(client, false);
     return session;
@@ -251,6 +282,7 @@ export class SessionManager {
   private setStatus(session: SessionRecord, status: SessionStatus): void {
     session.status = status;
     session.updatedAt = this.now();
+    this.stateFile?.saveSession(session);
   }
 
   private expireIfDue(session: SessionRecord): void {
@@ -269,5 +301,6 @@ export class SessionManager {
   private touchClient(client: ClientRecord, authChanged: boolean): void {
     client.updatedAt = this.now();
     if (authChanged) client.uatSeconds = client.sessionIds.length > 0 ? Math.floor(client.updatedAt / 1000) : 0;
+    this.stateFile?.saveClient(client);
   }
 }

@@ -1,6 +1,7 @@
 import { identifierExists, notFound, paramFormatInvalid, paramValueInvalid, StandInError } from "../errors.js";
 import { newId } from "../ids.js";
 import { assertAcceptablePassword, hashPassword, passwordMatches } from "./passwords.js";
+import type { StateFile } from "./state-file.js";
 import {
   buildEmailAddress,
   buildUser,
@@ -79,6 +80,10 @@ const USERNAME_PATTERN = /^[A-Za-z0-9_-]+$/;
  * Holds users exactly as Clerk's Backend API returns them and tells listeners
  * about every change. Everything handed out is a copy, so callers can never
  * mutate stored state behind the store's back.
+ *
+ * The maps below are the truth while running (list pages of 100k users are
+ * served from them); with a state file every change is also written through,
+ * and the maps are rebuilt from it at start.
  */
 export class UserStore {
   private readonly byId = new Map<string, UserRecord>();
@@ -89,7 +94,19 @@ export class UserStore {
   private creationOrder: UserRecord[] = [];
   private readonly sortedViews = new Map<string, UserRecord[]>();
   private readonly listeners = new Set<(change: UserChange) => void>();
+  private readonly resetListeners = new Set<() => void>();
   private nextSeq = 0;
+
+  /**
+   * The stand-in's state file, or null in memory-only mode. Sessions keep
+   * their rows in the same file and find it here (see sessions.ts).
+   */
+  readonly stateFile: StateFile | null;
+
+  constructor(stateFile: StateFile | null = null) {
+    this.stateFile = stateFile;
+    if (stateFile) this.restore(stateFile.loadUsers());
+  }
 
   get size(): number {
     return this.byId.size;
@@ -97,6 +114,7 @@ export class UserStore {
 
   create(input: CreateUserInput, ctx: ChangeContext = {}): ClerkUserJSON {
     const record = this.insert(input, null);
+    this.stateFile?.saveUsers([record]);
     this.emit({ type: "user.created", user: structuredClone(record.json), context: ctx });
     return structuredClone(record.json);
   }
@@ -127,6 +145,7 @@ export class UserStore {
     next.updated_at = now;
     record.json = next;
     this.sortedViews.clear();
+    this.stateFile?.saveUsers([record]);
     this.emit({ type: "user.updated", user: structuredClone(next), context: ctx });
     return structuredClone(next);
   }
@@ -139,6 +158,7 @@ export class UserStore {
     const index = this.creationIndexOf(record);
     if (index >= 0) this.creationOrder.splice(index, 1);
     this.sortedViews.clear();
+    this.stateFile?.deleteUser(id);
     this.emit({ type: "user.deleted", id, context: ctx });
     return { object: "user", id, deleted: true };
   }
@@ -152,19 +172,36 @@ export class UserStore {
     return matchingRecords(this.listSource, params).length;
   }
 
-  reset(): void {
+  /** Forgets every user; returns how many there were. */
+  reset(): number {
+    const erased = this.byId.size;
     this.byId.clear();
     this.idByEmail.clear();
     this.idByUsername.clear();
     this.idByExternalId.clear();
     this.creationOrder = [];
     this.sortedViews.clear();
+    this.stateFile?.clear(["users"]);
+    for (const listener of this.resetListeners) listener();
+    return erased;
+  }
+
+  /** Called after `reset()`, so what hangs off users (sessions) goes with them. */
+  onReset(listener: () => void): () => void {
+    this.resetListeners.add(listener);
+    return () => this.resetListeners.delete(listener);
   }
 
   /** Bulk insert for fixtures and backfill tests; silent unless `emit` is set, because seeding is not a user action. */
   seed(users: SeedUser[], options: { emit?: boolean; context?: ChangeContext } = {}): ClerkUserJSON[] {
     const hashes = new Map<string, string>();
-    const records = users.map((user) => this.insert(user, hashes));
+    const records: UserRecord[] = [];
+    try {
+      for (const user of users) records.push(this.insert(user, hashes));
+    } finally {
+      // A batch that fails half-way keeps its first half in memory, so the file must too.
+      this.stateFile?.saveUsers(records);
+    }
     const created = records.map((record) => structuredClone(record.json));
     if (options.emit) {
       for (const user of created) this.emit({ type: "user.created", user, context: options.context ?? {} });
@@ -175,6 +212,16 @@ export class UserStore {
   on(listener: (change: UserChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private restore(records: UserRecord[]): void {
+    records.sort(compareRecords);
+    for (const record of records) {
+      this.byId.set(record.json.id, record);
+      this.claimIdentifiers(record.json);
+    }
+    this.creationOrder = records;
+    this.nextSeq = records.reduce((max, record) => Math.max(max, record.seq + 1), 0);
   }
 
   private emit(change: UserChange): void {

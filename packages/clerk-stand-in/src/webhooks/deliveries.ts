@@ -2,6 +2,7 @@ import { Webhook } from "svix";
 import type { FaultSwitches } from "../control/faults.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
+import type { StateFile } from "../store/state-file.js";
 import type { ChangeContext, UserChange, UserStore } from "../store/store.js";
 
 /** Svix's published schedule: the first attempt, then these gaps after each failure. */
@@ -50,6 +51,12 @@ export interface WebhookDeliveriesOptions {
   /** Oldest finished records are forgotten beyond this many. */
   logLimit?: number;
   logger?: Logger;
+  /**
+   * Keeps the log and the endpoints across restarts; deliveries still pending
+   * at shutdown resume on the next start, as Svix keeps retrying while a
+   * receiver is down.
+   */
+  stateFile?: StateFile | null;
 }
 
 /** Turns store changes into Svix-signed Clerk webhook deliveries with Svix's retry behaviour. */
@@ -65,8 +72,12 @@ export class WebhookDeliveries {
   private closed = false;
 
   constructor(private readonly options: WebhookDeliveriesOptions) {
-    this.endpoints = [...(options.endpoints ?? [])];
+    const { stateFile } = options;
+    // Endpoints named at start are this run's configuration; remembered ones serve a start that names none.
+    this.endpoints = options.endpoints?.length ? [...options.endpoints] : (stateFile?.webhookEndpoints() ?? []);
+    stateFile?.saveWebhookEndpoints(this.endpoints);
     this.webhook = new Webhook(options.secret);
+    if (stateFile) this.resume(stateFile);
     options.faults.onReorderSet((count) => {
       if (count === 0) this.releaseHeld();
     });
@@ -77,7 +88,9 @@ export class WebhookDeliveries {
   }
 
   addEndpoint(url: string): void {
-    if (!this.endpoints.includes(url)) this.endpoints.push(url);
+    if (this.endpoints.includes(url)) return;
+    this.endpoints.push(url);
+    this.options.stateFile?.saveWebhookEndpoints(this.endpoints);
   }
 
   records(filter: { state?: DeliveryState; user_id?: string; type?: string } = {}): DeliveryRecord[] {
@@ -102,20 +115,39 @@ export class WebhookDeliveries {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  reset(): void {
+  /** Empties the log (pending deliveries are abandoned); returns how many records it held. */
+  reset(): number {
+    const erased = this.log.length;
+    this.stopAttempts();
+    this.log.length = 0;
+    this.options.stateFile?.clear(["deliveries"]);
+    return erased;
+  }
+
+  /** Stops sending. The state file keeps pending deliveries as pending, for the next start to resume. */
+  close(): void {
+    this.closed = true;
+    this.stopAttempts();
+  }
+
+  private stopAttempts(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.held = [];
-    // Attempts still in flight see a settled state and stop; the log itself is emptied.
+    // Attempts still in flight see a settled state and stop (in memory only: see close()).
     for (const record of this.log) if (record.state === "pending") record.state = "dropped";
-    this.log.length = 0;
     this.pending = 0;
     this.wakeIdleWaiters();
   }
 
-  close(): void {
-    this.closed = true;
-    this.reset();
+  private resume(stateFile: StateFile): void {
+    for (const { record, payload } of stateFile.loadDeliveries<DeliveryRecord>()) {
+      this.log.push(record);
+      if (record.state !== "pending") continue;
+      this.pending++;
+      const delay = Math.max(0, (record.next_attempt_at ?? 0) - Date.now());
+      this.later(delay, () => void this.attempt({ record, payload, duplicate: false }));
+    }
   }
 
   enqueue(change: UserChange): void {
@@ -137,7 +169,7 @@ export class WebhookDeliveries {
         next_attempt_at: dropped ? null : Date.now(),
         ...(dropped ? { fault: "dropped" as const } : duplicate ? { fault: "duplicated" as const } : reordered ? { fault: "reordered" as const } : {}),
       };
-      this.remember(record);
+      this.remember(record, payload);
       if (!dropped) this.pending++;
       return { record, payload, duplicate };
     });
@@ -238,9 +270,14 @@ export class WebhookDeliveries {
     }
     const delay = SVIX_RETRY_DELAYS_MS[failures] * (this.options.timeScale ?? 1);
     record.next_attempt_at = Date.now() + delay;
+    this.options.stateFile?.updateDelivery(record);
+    this.later(delay, () => void this.attempt(delivery));
+  }
+
+  private later(delay: number, run: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.attempt(delivery);
+      run();
     }, delay);
     // A retry hours away must not keep a finished test run or CLI alive.
     timer.unref();
@@ -250,6 +287,7 @@ export class WebhookDeliveries {
   private finish(record: DeliveryRecord, state: DeliveryState): void {
     record.state = state;
     record.next_attempt_at = null;
+    this.options.stateFile?.updateDelivery(record);
     this.pending--;
     if (this.pending === 0) this.wakeIdleWaiters();
   }
@@ -258,12 +296,13 @@ export class WebhookDeliveries {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  private remember(record: DeliveryRecord): void {
+  private remember(record: DeliveryRecord, payload: string): void {
     this.log.push(record);
+    this.options.stateFile?.saveDelivery(record, payload);
     const limit = this.options.logLimit ?? 100_000;
     if (this.log.length > limit) {
       const index = this.log.findIndex((entry) => entry.state !== "pending");
-      if (index >= 0) this.log.splice(index, 1);
+      if (index >= 0) this.options.stateFile?.deleteDelivery(this.log.splice(index, 1)[0]);
     }
   }
 

@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
-import { Webhook } from "svix";
-import { freePort } from "../../tests/support/app-server";
+import { buildClerkUser, clerkEmailAddress, clerkEvent, signDelivery } from "@clerk-sync/clerk-stand-in/testing";
+import { freePort } from "../lib/free-port";
 
 export { freePort };
 
@@ -28,7 +28,6 @@ export interface Delivery {
   clerkId: string;
 }
 
-const signer = new Webhook(BENCH_WEBHOOK_SECRET);
 let sequence = 0;
 
 /**
@@ -44,38 +43,21 @@ export function makeDeliveries(count: number, label = "bench"): Delivery[] {
     const isUpdate = i % 4 === 3;
     const n = isUpdate ? i - 3 : i;
     const id = `user_${run}${String(n).padStart(8, "0")}`;
-    const data = {
-      object: "user",
+    const emailId = `idn_${run}${n}`;
+    const data = buildClerkUser({
       id,
-      primary_email_address_id: `idn_${run}${n}`,
-      email_addresses: [{ object: "email_address", id: `idn_${run}${n}`, email_address: `${id}@example.com` }],
+      primary_email_address_id: emailId,
+      email_addresses: [clerkEmailAddress({ id: emailId, email_address: `${id}@example.com`, created_at: now })],
       first_name: isUpdate ? "Grace" : "Ada",
-      last_name: "Lovelace",
-      username: null,
-      image_url: "https://img.clerk.com/avatar",
-      public_metadata: {},
-      private_metadata: {},
-      unsafe_metadata: {},
       created_at: now,
       updated_at: now + (isUpdate ? 1000 : 0),
-    };
-    const body = JSON.stringify({
-      object: "event",
-      type: isUpdate ? "user.updated" : "user.created",
-      data,
-      timestamp: now,
-      instance_id: "ins_bench",
     });
+    const body = JSON.stringify(clerkEvent(isUpdate ? "user.updated" : "user.created", data, { timestamp: now, instanceId: "ins_bench" }));
     const svixId = `msg_${run}_${++sequence}`;
     deliveries.push({
       clerkId: id,
       body,
-      headers: {
-        "content-type": "application/json",
-        "svix-id": svixId,
-        "svix-timestamp": String(timestamp.getTime() / 1000),
-        "svix-signature": signer.sign(svixId, timestamp, body),
-      },
+      headers: { "content-type": "application/json", ...signDelivery(BENCH_WEBHOOK_SECRET, body, { svixId, timestamp }) },
     });
   }
   return deliveries;

@@ -1,74 +1,27 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { buildClerkUser, clerkEvent, deletedClerkUser, signDelivery } from "@clerk-sync/clerk-stand-in/testing";
 import Database from "better-sqlite3";
-import { Webhook } from "svix";
 import type { UserEventType } from "~/clerk/clerk-user";
 
 /**
  * `npm run webhook:send`: what Clerk → Svix would deliver, built and signed
- * here, like `stripe trigger`. The payloads follow Clerk's shape (snake_case
- * user, `{ object, id, deleted }` for deletions, the event envelope) closely
- * enough that the app cannot tell them from the real thing.
+ * here, like `stripe trigger`, with the stand-in package's Clerk builders and
+ * Svix signing, so the app cannot tell it from the real thing.
  */
 
-export function clerkUserJson(userId: string, type: Exclude<UserEventType, "user.deleted">, now: number) {
-  const suffix = userId.replace(/^user_/, "");
-  const emailId = `idn_${suffix}`;
-  return {
-    object: "user",
-    id: userId,
-    external_id: null,
-    primary_email_address_id: emailId,
-    email_addresses: [
-      {
-        object: "email_address",
-        id: emailId,
-        email_address: `${userId.toLowerCase()}@example.com`,
-        verification: { status: "verified", strategy: "from_oauth_google", attempts: null, expire_at: null },
-        linked_to: [],
-        reserved: false,
-        created_at: now,
-        updated_at: now,
-      },
-    ],
-    primary_phone_number_id: null,
-    phone_numbers: [],
-    web3_wallets: [],
-    external_accounts: [],
-    // Ada Lovelace became Ada King: a visible change between user.created and user.updated.
-    first_name: "Ada",
-    last_name: type === "user.created" ? "Lovelace" : "King",
-    username: null,
-    image_url: "https://img.clerk.com/preview.png",
-    has_image: false,
-    public_metadata: {},
-    private_metadata: {},
-    unsafe_metadata: {},
-    password_enabled: false,
-    two_factor_enabled: false,
-    banned: false,
-    locked: false,
-    last_sign_in_at: null,
-    // The app orders writes by updated_at: "now" makes this event the newest it has seen.
-    created_at: now,
-    updated_at: now,
-  };
-}
+const EVENT_OPTIONS = { instanceId: "ins_webhook_send", userAgent: "clerk-sync webhook:send" };
 
 export function clerkEventEnvelope(type: string, data: unknown, now: number) {
-  return {
-    data,
-    event_attributes: { http_request: { client_ip: "127.0.0.1", user_agent: "clerk-sync webhook:send" } },
-    instance_id: "ins_webhook_send",
-    object: "event",
-    timestamp: now,
-    type,
-  };
+  return clerkEvent(type, data, { ...EVENT_OPTIONS, timestamp: now });
 }
 
 export function buildClerkEvent(type: UserEventType, userId: string, now: number = Date.now()) {
-  const data = type === "user.deleted" ? { object: "user", id: userId, deleted: true } : clerkUserJson(userId, type, now);
-  return clerkEventEnvelope(type, data, now);
+  if (type === "user.deleted") return clerkEventEnvelope(type, deletedClerkUser(userId), now);
+  // Ada Lovelace became Ada King: a visible change between user.created and user.updated.
+  // "now" as updated_at makes this event the newest the app has seen (it orders writes by updated_at).
+  const user = buildClerkUser({ id: userId, last_name: type === "user.created" ? "Lovelace" : "King", created_at: now });
+  return clerkEventEnvelope(type, user, now);
 }
 
 export function randomUserId(): string {
@@ -83,20 +36,12 @@ export interface SignedDelivery {
 
 /** Svix's three headers over the exact body bytes; `badSignature` signs with a secret the app does not know. */
 export function signForSvix(body: string, secret: string, options: { badSignature?: boolean; now?: Date } = {}): SignedDelivery {
-  const svixId = `msg_${randomUUID().replaceAll("-", "")}`;
   const key = options.badSignature ? `whsec_${randomBytes(24).toString("base64")}` : secret;
-  const timestamp = options.now ?? new Date();
-  const signature = new Webhook(key).sign(svixId, timestamp, body);
+  const svixHeaders = signDelivery(key, body, { timestamp: options.now });
   return {
     body,
-    svixId,
-    headers: {
-      "content-type": "application/json",
-      "user-agent": "Svix-Webhooks/1.0 (clerk-sync webhook:send)",
-      "svix-id": svixId,
-      "svix-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
-      "svix-signature": signature,
-    },
+    svixId: svixHeaders["svix-id"],
+    headers: { "content-type": "application/json", "user-agent": "Svix-Webhooks/1.0 (clerk-sync webhook:send)", ...svixHeaders },
   };
 }
 

@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
-import { Webhook } from "svix";
+import {
+  buildClerkUser,
+  clerkEmailAddress,
+  clerkEvent as buildClerkEvent,
+  signDelivery,
+  type ClerkUserOverrides,
+} from "@clerk-sync/clerk-stand-in/testing";
 import { TEST_WEBHOOK_SECRET } from "./test-env";
 
 /** Clerk's own example payloads (tests/fixtures/clerk), as Svix would deliver them. */
@@ -18,13 +23,9 @@ export interface SignOptions {
 }
 
 export function signBody(body: string, options: SignOptions = {}) {
-  const svixId = options.svixId ?? `msg_${randomUUID().replaceAll("-", "")}`;
-  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = new Webhook(options.secret ?? TEST_WEBHOOK_SECRET).sign(svixId, new Date(timestamp * 1000), body);
+  const timestamp = options.timestamp === undefined ? undefined : new Date(options.timestamp * 1000);
   return {
-    "svix-id": svixId,
-    "svix-timestamp": String(timestamp),
-    "svix-signature": signature,
+    ...signDelivery(options.secret ?? TEST_WEBHOOK_SECRET, body, { svixId: options.svixId, timestamp }),
     "content-type": "application/json",
     ...options.headers,
   };
@@ -41,32 +42,26 @@ export function signedRequest(payload: unknown, options: SignOptions = {}): Requ
 
 let clock = Date.UTC(2026, 0, 1);
 
-/** A Clerk user payload with a primary email, distinct per call unless `id` is given. */
-export function clerkUser(overrides: Record<string, unknown> = {}) {
-  const id = (overrides.id as string) ?? `user_${randomUUID().replaceAll("-", "").slice(0, 27)}`;
-  const emailId = `idn_${id.slice(5)}`;
+/**
+ * A Clerk user payload, distinct per call unless `id` is given, one second
+ * newer than the previous one, whose primary email is its second address (so
+ * the app must follow primary_email_address_id, not take the first).
+ */
+export function clerkUser(overrides: ClerkUserOverrides = {}) {
+  const id = (overrides.id as string) ?? buildClerkUser().id;
+  const primary = clerkEmailAddress({ id: `idn_${id.slice(5)}`, email_address: `${id}@example.com` });
   clock += 1000;
-  return {
-    object: "user",
+  return buildClerkUser({
     id,
-    primary_email_address_id: emailId,
-    email_addresses: [
-      { object: "email_address", id: `idn_secondary_${id.slice(5)}`, email_address: `old-${id}@example.com` },
-      { object: "email_address", id: emailId, email_address: `${id}@example.com` },
-    ],
-    first_name: "Ada",
-    last_name: "Lovelace",
-    username: null,
-    image_url: "https://img.clerk.com/avatar",
-    public_metadata: {},
+    primary_email_address_id: primary.id,
+    email_addresses: [clerkEmailAddress({ id: `idn_secondary_${id.slice(5)}`, email_address: `old-${id}@example.com` }), primary],
     private_metadata: null,
-    unsafe_metadata: {},
     created_at: clock,
     updated_at: clock,
     ...overrides,
-  };
+  });
 }
 
 export function clerkEvent(type: string, data: unknown, timestamp = Date.now()) {
-  return { object: "event", type, data, timestamp, instance_id: "ins_test", event_attributes: { http_request: { client_ip: "127.0.0.1", user_agent: "test" } } };
+  return buildClerkEvent(type, data, { timestamp, instanceId: "ins_test", userAgent: "test" });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { Webhook } from "svix";
+import { clerkEvent, signDelivery } from "@clerk-sync/clerk-stand-in/testing";
 import type { BrowserContext } from "@playwright/test";
 
 /**
@@ -105,18 +105,10 @@ export function uniqueEmail(prefix = "signup") {
 
 /** POSTs a Clerk event to the app signed with the endpoint's secret, as `npm run webhook:send` does. */
 export async function sendSignedEvent(type: string, data: unknown): Promise<Response> {
-  const body = JSON.stringify({ object: "event", type, data, timestamp: Date.now(), instance_id: "ins_e2e" });
-  const id = `msg_e2e_${randomUUID().replaceAll("-", "")}`;
-  const now = new Date();
-  const signature = new Webhook(world().webhookSecret).sign(id, now, body);
+  const body = JSON.stringify(clerkEvent(type, data, { instanceId: "ins_e2e" }));
   return fetch(`${world().appUrl}/api/webhooks/clerk`, {
     method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "svix-id": id,
-      "svix-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "svix-signature": signature,
-    },
+    headers: { "content-type": "application/json", ...signDelivery(world().webhookSecret, body) },
     body,
   });
 }

@@ -1,9 +1,11 @@
-import { Webhook } from "svix";
 import type { FaultSwitches } from "../control/faults.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
 import type { StateFile } from "../store/state-file.js";
 import type { ChangeContext, UserChange, UserStore } from "../store/store.js";
+import { clerkEvent } from "../testing/clerk-event.js";
+import { deletedClerkUser } from "../testing/clerk-user.js";
+import { signDelivery } from "../testing/sign-delivery.js";
 
 /** Svix's published schedule: the first attempt, then these gaps after each failure. */
 export const SVIX_RETRY_DELAYS_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 5 * 3_600_000, 10 * 3_600_000, 10 * 3_600_000];
@@ -62,7 +64,6 @@ export interface WebhookDeliveriesOptions {
 /** Turns store changes into Svix-signed Clerk webhook deliveries with Svix's retry behaviour. */
 export class WebhookDeliveries {
   readonly endpoints: string[];
-  private readonly webhook: Webhook;
   private readonly log: DeliveryRecord[] = [];
   private readonly slots = new Map<string, { inFlight: number; queue: Array<() => void> }>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -76,7 +77,6 @@ export class WebhookDeliveries {
     // Endpoints named at start are this run's configuration; remembered ones serve a start that names none.
     this.endpoints = options.endpoints?.length ? [...options.endpoints] : (stateFile?.webhookEndpoints() ?? []);
     stateFile?.saveWebhookEndpoints(this.endpoints);
-    this.webhook = new Webhook(options.secret);
     if (stateFile) this.resume(stateFile);
     options.faults.onReorderSet((count) => {
       if (count === 0) this.releaseHeld();
@@ -184,14 +184,11 @@ export class WebhookDeliveries {
 
   private envelope(change: UserChange) {
     const context: ChangeContext = change.context ?? {};
-    return {
-      data: change.type === "user.deleted" ? { object: "user", id: change.id, deleted: true } : change.user,
-      object: "event",
-      type: change.type,
-      timestamp: Date.now(),
-      instance_id: this.options.instanceId,
-      event_attributes: { http_request: { client_ip: context.clientIp ?? "", user_agent: context.userAgent ?? "" } },
-    };
+    return clerkEvent(change.type, change.type === "user.deleted" ? deletedClerkUser(change.id) : change.user, {
+      instanceId: this.options.instanceId,
+      clientIp: context.clientIp ?? "",
+      userAgent: context.userAgent ?? "",
+    });
   }
 
   /** Sends the held batch newest-first, one message at a time, so the reversal reaches the endpoint intact. */
@@ -231,18 +228,14 @@ export class WebhookDeliveries {
       record.attempts.push(attempt);
       return { ok: false, sent: false };
     }
-    // Svix signs each attempt afresh: same svix-id, new timestamp.
-    const timestampSeconds = Math.floor(started / 1000);
-    const signature = this.webhook.sign(record.id, new Date(timestampSeconds * 1000), payload);
     try {
       const response = await fetch(record.endpoint, {
         method: "POST",
         headers: {
           "content-type": "application/json",
           "user-agent": "Svix-Webhooks/1.0 (clerk-stand-in)",
-          "svix-id": record.id,
-          "svix-timestamp": String(timestampSeconds),
-          "svix-signature": signature,
+          // Svix signs each attempt afresh: same svix-id, new timestamp.
+          ...signDelivery(this.options.secret, payload, { svixId: record.id, timestamp: new Date(started) }),
         },
         body: payload,
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000),

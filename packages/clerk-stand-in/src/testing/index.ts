@@ -1,0 +1,7 @@
+/**
+ * `@clerk-sync/clerk-stand-in/testing`: the one source of Clerk test data and
+ * Svix signing for the app's tests, benchmarks and `npm run webhook:send`.
+ */
+export { buildClerkUser, clerkEmailAddress, deletedClerkUser, type ClerkUserOverrides } from "./clerk-user.js";
+export { clerkEvent, type ClerkEvent, type ClerkEventOptions } from "./clerk-event.js";
+export { signDelivery, type SvixHeaders } from "./sign-delivery.js";

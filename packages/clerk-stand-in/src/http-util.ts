@@ -1,21 +1,27 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HttpBindings } from "@hono/node-server";
+import type { Context } from "hono";
 import { clerkErrorBody, StandInError } from "./errors.js";
+
+/** What every route of the stand-in sees: Hono on Node, with the raw request at hand (socket address). */
+export type StandInEnv = { Bindings: HttpBindings };
+export type StandInContext = Context<StandInEnv>;
 
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
+export async function readBody(c: Context): Promise<string> {
+  const stream = c.req.raw.body;
+  if (!stream) return "";
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
     if (size > MAX_BODY_BYTES) throw new StandInError(413, "request_body_too_large", "Request body too large");
-    chunks.push(chunk as Buffer);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const text = await readBody(req);
+export function parseJsonText(text: string): unknown {
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
@@ -24,22 +30,27 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-// @clerk/backend only parses a body as JSON when Content-Type is exactly
-// "application/json" (no charset), so no parameters are added here.
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
-  res.end(text);
+export async function readJson(c: Context): Promise<unknown> {
+  return parseJsonText(await readBody(c));
 }
 
-export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}): void {
-  if (error instanceof StandInError) {
-    sendJson(res, error.status, error.toClerkBody(), headers);
-    return;
-  }
+// @clerk/backend only parses a body as JSON when Content-Type is exactly
+// "application/json" (no charset): Hono's c.json sets exactly that.
+export function sendJson(c: Context, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return c.json(body, status as 200, headers);
+}
+
+/** Clerk's `{ errors: [...] }` body for a StandInError; anything else is Clerk's 500. */
+export function sendError(c: Context, error: unknown, headers: Record<string, string> = {}): Response {
+  if (error instanceof StandInError) return sendJson(c, error.status, error.toClerkBody(), headers);
   const message = "Oops, an unexpected error occurred";
   const longMessage = error instanceof Error ? error.message : String(error);
-  sendJson(res, 500, clerkErrorBody("internal_clerk_error", message, longMessage), headers);
+  return sendJson(c, 500, clerkErrorBody("internal_clerk_error", message, longMessage), headers);
+}
+
+/** The peer's address as the socket reports it (the stand-in runs behind no proxy). */
+export function remoteAddress(c: StandInContext): string {
+  return c.env?.incoming?.socket.remoteAddress ?? "";
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

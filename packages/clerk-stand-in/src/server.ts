@@ -2,15 +2,15 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { handleBackendApiRequest } from "./backend-api/users.js";
-import { handleControlRequest } from "./control/control-api.js";
+import { getRequestListener } from "@hono/node-server";
 import { WebhookDeliveries } from "./webhooks/deliveries.js";
-import { notFound } from "./errors.js";
 import { FaultSwitches } from "./control/faults.js";
 import * as frontend from "./frontend-api/frontend-api.js";
-import { sendError } from "./http-util.js";
 import { newId } from "./ids.js";
-import { createInstanceKeys, type InstanceKeys } from "./keys.js";
+import { isLoopbackHost } from "./loopback.js";
+import { standInRoutes } from "./routes.js";
+import { openInstance } from "./instance.js";
+import type { InstanceKeys } from "./keys.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { UserStore, type SeedUser } from "./store/store.js";
 
@@ -40,6 +40,11 @@ export interface StandInOptions {
   logger?: Logger;
   /** Settings of the Frontend API part (sign-in/up URLs, email verification, browser host name). */
   frontend?: frontend.FrontendOptions;
+  /**
+   * SQLite file keeping users, sessions, keys, secrets, endpoints and the
+   * delivery log across restarts (created 0600). Absent: memory only.
+   */
+  stateFile?: string;
 }
 
 export interface ClerkStandIn {
@@ -63,9 +68,9 @@ type FrontendEnv = (ctx: frontend.FrontendContext) => Record<string, string>;
 export async function startClerkStandIn(options: StandInOptions = {}): Promise<ClerkStandIn> {
   const host = options.host ?? "127.0.0.1";
   const logger = options.logger ?? silentLogger;
-  const webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
-  const instanceId = options.instanceId ?? newId("ins");
-  const store = new UserStore();
+  const instance = openInstance(options, logger);
+  const { webhookSecret, instanceId } = instance;
+  const store = new UserStore(instance.stateFile);
   const faults = new FaultSwitches();
   const deliveries = new WebhookDeliveries({
     secret: webhookSecret,
@@ -76,18 +81,14 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
     concurrency: options.deliveryConcurrency,
     requestTimeoutMs: options.deliveryTimeoutMs,
     logger,
+    stateFile: instance.stateFile,
   });
   deliveries.attach(store);
   if (options.seedFile) store.seed(readSeedFile(options.seedFile));
 
   // Routing needs keys and URL, which exist only once the port is known.
-  let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => sendError(res, notFound());
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      if (!res.headersSent) sendError(res, error);
-      else res.destroy();
-    });
-  });
+  let handle: (req: IncomingMessage, res: ServerResponse) => unknown = (_req, res) => res.writeHead(503).end();
+  const server = createServer((req, res) => handle(req, res));
   // Every delivery to the app and every SDK call reuse connections; without
   // this a 100k backfill would exhaust ephemeral ports.
   server.keepAliveTimeout = 30_000;
@@ -99,7 +100,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   const url = `http://${host}:${port}`;
   const frontendHost =
     typeof options.frontendHost === "function" ? options.frontendHost(url) : (options.frontendHost ?? `${host}:${port}/fapi`);
-  const keys = createInstanceKeys({ frontendHost, live: options.publishableKeyKind === "live", secretKey: options.secretKey });
+  const keys = instance.createKeys({ frontendHost, live: options.publishableKeyKind === "live" });
   const frontendContext: frontend.FrontendContext = { store, keys, options, url };
   const frontendEnv = (frontend as { frontendEnv?: FrontendEnv }).frontendEnv;
 
@@ -127,6 +128,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
       faults.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      instance.stateFile?.close();
     },
   };
 
@@ -148,13 +150,20 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
     }),
   };
 
-  handle = async (req, res) => {
-    const requestUrl = new URL(req.url ?? "/", url);
-    if (await handleControlRequest(req, res, requestUrl, controlContext)) return;
-    if (await handleBackendApiRequest(req, res, requestUrl, { store, keys, faults })) return;
-    if (await frontend.handleFrontendRequest(req, res, frontendContext)) return;
-    sendError(res, notFound());
-  };
+  const routes = standInRoutes({
+    backendApi: { store, keys, faults },
+    control: controlContext,
+    frontend: frontendContext,
+    allowsFrontendOrigin: (origin) => {
+      try {
+        return isLoopbackHost(new URL(origin).hostname);
+      } catch {
+        return false;
+      }
+    },
+  });
+  // Leaves the process's global Request/Response alone: the stand-in often shares a process with the code under test.
+  handle = getRequestListener(routes.fetch, { overrideGlobalObjects: false });
 
   logger.info(`listening on ${url} (webhooks → ${deliveries.endpoints.join(", ") || "none yet"})`);
   return standIn;

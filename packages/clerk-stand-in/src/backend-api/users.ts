@@ -1,10 +1,14 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { clerkErrorBody, notFound, paramFormatInvalid, paramUnknown, StandInError } from "../errors.js";
 import type { FaultSwitches } from "../control/faults.js";
-import { isPlainObject, readJson, sendError, sendJson } from "../http-util.js";
+import { isPlainObject, readJson, remoteAddress, sendJson, type StandInContext } from "../http-util.js";
 import type { InstanceKeys } from "../keys.js";
 import type { ChangeContext, Metadata, UpdateUserPatch, UserListParams, UserStore } from "../store/store.js";
+
+/**
+ * Handlers of the Backend API's user resource; backend-api/routes.ts maps
+ * paths to them.
+ */
 
 export interface BackendApiContext {
   store: UserStore;
@@ -12,78 +16,49 @@ export interface BackendApiContext {
   faults: FaultSwitches;
 }
 
-const USER_PATH = /^\/v1\/users\/([^/]+)$/;
-const USER_METADATA_PATH = /^\/v1\/users\/([^/]+)\/metadata$/;
-
-/** Answers Clerk Backend API paths under /v1; false when the path is not one of them. */
-export async function handleBackendApiRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  ctx: BackendApiContext,
-): Promise<boolean> {
-  const path = url.pathname.replace(/\/+$/, "");
-  if (!path.startsWith("/v1/")) return false;
-  try {
-    if (path === "/v1/users" || path.startsWith("/v1/users/")) {
-      const faulted = await applyApiFault(res, ctx.faults);
-      if (faulted) return true;
-    }
-    authenticate(req, ctx.keys);
-    await route(req, res, path, url.searchParams, ctx);
-  } catch (error) {
-    sendError(res, error);
-  }
-  return true;
+export function listUsers(c: StandInContext, { store }: BackendApiContext): Response {
+  return sendJson(c, 200, store.list(parseListQuery(queryOf(c))));
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, ctx: BackendApiContext) {
-  const { store } = ctx;
-  const method = req.method ?? "GET";
-  const change = changeContext(req);
-
-  if (path === "/v1/jwks" && method === "GET") return sendJson(res, 200, ctx.keys.jwks());
-  if (path === "/v1/users/count" && method === "GET") {
-    return sendJson(res, 200, { object: "total_count", total_count: store.count(parseListQuery(query)) });
-  }
-  if (path === "/v1/users" && method === "GET") return sendJson(res, 200, store.list(parseListQuery(query)));
-  if (path === "/v1/users" && method === "POST") {
-    const body = parseBody(CreateUserBody, await readJson(req));
-    return sendJson(res, 200, store.create(createInput(body), change));
-  }
-
-  const metadataMatch = USER_METADATA_PATH.exec(path);
-  if (metadataMatch && method === "PATCH") {
-    const id = decodeURIComponent(metadataMatch[1]);
-    const body = parseBody(MetadataBody, await readJson(req));
-    const current = store.get(id);
-    if (!current) throw notFound("User");
-    const patch: UpdateUserPatch = {};
-    for (const key of ["public_metadata", "private_metadata", "unsafe_metadata"] as const) {
-      if (body[key]) patch[key] = deepMerge(current[key] ?? {}, body[key]!);
-    }
-    return sendJson(res, 200, store.update(id, patch, change));
-  }
-
-  const userMatch = USER_PATH.exec(path);
-  if (userMatch) {
-    const id = decodeURIComponent(userMatch[1]);
-    if (method === "GET") {
-      const user = store.get(id);
-      if (!user) throw notFound("User");
-      return sendJson(res, 200, user);
-    }
-    if (method === "PATCH") {
-      const body = parseBody(UpdateUserBody, await readJson(req));
-      return sendJson(res, 200, store.update(id, updatePatch(body), change));
-    }
-    if (method === "DELETE") return sendJson(res, 200, store.delete(id, change));
-  }
-  throw notFound();
+export function countUsers(c: StandInContext, { store }: BackendApiContext): Response {
+  return sendJson(c, 200, { object: "total_count", total_count: store.count(parseListQuery(queryOf(c))) });
 }
 
-function authenticate(req: IncomingMessage, keys: InstanceKeys): void {
-  const header = req.headers.authorization ?? "";
+export async function createUser(c: StandInContext, { store }: BackendApiContext): Promise<Response> {
+  const body = parseBody(CreateUserBody, await readJson(c));
+  return sendJson(c, 200, store.create(createInput(body), changeContext(c)));
+}
+
+export function getUser(c: StandInContext, { store }: BackendApiContext): Response {
+  const user = store.get(c.req.param("id")!);
+  if (!user) throw notFound("User");
+  return sendJson(c, 200, user);
+}
+
+export async function updateUser(c: StandInContext, { store }: BackendApiContext): Promise<Response> {
+  const body = parseBody(UpdateUserBody, await readJson(c));
+  return sendJson(c, 200, store.update(c.req.param("id")!, updatePatch(body), changeContext(c)));
+}
+
+export async function mergeUserMetadata(c: StandInContext, { store }: BackendApiContext): Promise<Response> {
+  const id = c.req.param("id")!;
+  const body = parseBody(MetadataBody, await readJson(c));
+  const current = store.get(id);
+  if (!current) throw notFound("User");
+  const patch: UpdateUserPatch = {};
+  for (const key of ["public_metadata", "private_metadata", "unsafe_metadata"] as const) {
+    if (body[key]) patch[key] = deepMerge(current[key] ?? {}, body[key]!);
+  }
+  return sendJson(c, 200, store.update(id, patch, changeContext(c)));
+}
+
+export function deleteUser(c: StandInContext, { store }: BackendApiContext): Response {
+  return sendJson(c, 200, store.delete(c.req.param("id")!, changeContext(c)));
+}
+
+/** Clerk's answer to a missing or wrong secret key. */
+export function authenticate(authorization: string | undefined, keys: InstanceKeys): void {
+  const header = authorization ?? "";
   const token = header.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : "";
   if (token !== keys.secretKey) {
     throw new StandInError(
@@ -97,22 +72,22 @@ function authenticate(req: IncomingMessage, keys: InstanceKeys): void {
   }
 }
 
-async function applyApiFault(res: ServerResponse, faults: FaultSwitches): Promise<boolean> {
+/** The answer a fault switch dictates, or null to answer normally (a hung request waits here first). */
+export async function apiFaultResponse(c: StandInContext, faults: FaultSwitches): Promise<Response | null> {
   const fault = faults.takeApiFault();
-  if (!fault) return false;
+  if (!fault) return null;
   if (fault.mode === "hang") {
     // Answered normally once the fault is cleared, like a server that recovers.
     await faults.waitUntilCleared();
-    return false;
+    return null;
   }
   if (fault.mode === "429") {
-    sendJson(res, 429, clerkErrorBody("too_many_requests", "Too many requests", "Too many requests, please retry later"), {
+    return sendJson(c, 429, clerkErrorBody("too_many_requests", "Too many requests", "Too many requests, please retry later"), {
       "Retry-After": String(fault.retry_after),
     });
-    return true;
   }
-  sendJson(
-    res,
+  return sendJson(
+    c,
     500,
     clerkErrorBody(
       "internal_clerk_error",
@@ -120,11 +95,14 @@ async function applyApiFault(res: ServerResponse, faults: FaultSwitches): Promis
       "There was an internal error on our servers. We've been notified and are working on fixing it.",
     ),
   );
-  return true;
 }
 
-function changeContext(req: IncomingMessage): ChangeContext {
-  return { source: "api", userAgent: req.headers["user-agent"] ?? "", clientIp: req.socket.remoteAddress ?? "" };
+function changeContext(c: StandInContext): ChangeContext {
+  return { source: "api", userAgent: c.req.header("user-agent") ?? "", clientIp: remoteAddress(c) };
+}
+
+export function queryOf(c: StandInContext): URLSearchParams {
+  return new URL(c.req.url).searchParams;
 }
 
 /** @clerk/backend repeats array keys (`email_address=a&email_address=b`); `key[]=` is accepted too. */

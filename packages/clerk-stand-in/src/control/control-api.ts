@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseListQuery } from "../backend-api/users.js";
+import { Hono } from "hono";
+import { parseListQuery, queryOf } from "../backend-api/users.js";
 import type { DeliveryState, WebhookDeliveries } from "../webhooks/deliveries.js";
 import { notFound, paramValueInvalid, StandInError } from "../errors.js";
 import type { ApiFaultMode, FaultSwitches } from "./faults.js";
-import { isPlainObject, readJson, sendError, sendJson } from "../http-util.js";
+import { isPlainObject, readJson, remoteAddress, sendJson, type StandInContext, type StandInEnv } from "../http-util.js";
 import { generateUsers } from "../store/seed-generator.js";
 import type { ChangeContext, CreateUserInput, SeedUser, UpdateUserPatch, UserStore } from "../store/store.js";
 
@@ -15,104 +15,83 @@ export interface ControlApiContext {
   addWebhookUrl(url: string): void;
 }
 
-const USER_PATH = /^\/_control\/users\/([^/]+)$/;
-
-/** The test-and-dashboard side door under /_control: state resets, seeding, "dashboard" edits, faults. */
-export async function handleControlRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  ctx: ControlApiContext,
-): Promise<boolean> {
-  const path = url.pathname.replace(/\/+$/, "");
-  if (path !== "/_control" && !path.startsWith("/_control/")) return false;
-  try {
-    await route(req, res, path, url, ctx);
-  } catch (error) {
-    sendError(res, error);
-  }
-  return true;
-}
-
-async function route(req: IncomingMessage, res: ServerResponse, path: string, url: URL, ctx: ControlApiContext) {
-  const method = req.method ?? "GET";
+/** The test-and-dashboard side door, mounted at `/_control`: state resets, seeding, "dashboard" edits, faults. */
+export function controlApiRoutes(ctx: ControlApiContext): Hono<StandInEnv> {
   const { store, deliveries, faults } = ctx;
-  const dashboard: ChangeContext = {
-    source: "control",
-    userAgent: req.headers["user-agent"] ?? "",
-    clientIp: req.socket.remoteAddress ?? "",
-  };
+  const control = new Hono<StandInEnv>();
 
-  if (path === "/_control/config" && method === "GET") return sendJson(res, 200, ctx.config());
-  if (path === "/_control/reset" && method === "POST") {
-    store.reset();
-    deliveries.reset();
+  control.get("/config", (c) => sendJson(c, 200, ctx.config()));
+  control.post("/reset", (c) => {
+    // Sessions go with the users (the session manager listens to the store's reset).
+    const erased = { users: store.reset(), deliveries: deliveries.reset() };
     faults.clear();
-    return sendJson(res, 200, { ok: true });
-  }
-  if (path === "/_control/seed" && method === "POST") {
-    const { users, emit } = seedRequest(await readJson(req));
-    const created = store.seed(users, { emit, context: dashboard });
+    return sendJson(c, 200, { ok: true, erased });
+  });
+  control.post("/seed", async (c) => {
+    const { users, emit } = seedRequest(await readJson(c));
+    const created = store.seed(users, { emit, context: dashboard(c) });
     // 100k users would be a 300 MB answer; big batches get the count and ids only.
-    return sendJson(res, 200, created.length > 1_000 ? { count: created.length, ids: created.map((u) => u.id) } : { count: created.length, users: created });
-  }
-  if (path === "/_control/users" && method === "GET") {
-    const params = parseListQuery(url.searchParams);
+    return sendJson(c, 200, created.length > 1_000 ? { count: created.length, ids: created.map((u) => u.id) } : { count: created.length, users: created });
+  });
+
+  control.get("/users", (c) => {
+    const params = parseListQuery(queryOf(c));
     const all = params.limit === undefined;
     const users = store.list({ ...params, limit: all ? Math.max(store.size, 1) : params.limit }, { maxLimit: Number.MAX_SAFE_INTEGER });
-    return sendJson(res, 200, { total_count: store.count(params), data: users });
-  }
-  if (path === "/_control/users" && method === "POST") {
-    const body = await readJson(req);
+    return sendJson(c, 200, { total_count: store.count(params), data: users });
+  });
+  control.post("/users", async (c) => {
+    const body = await readJson(c);
     if (!isPlainObject(body)) throw paramValueInvalid("body", "Expected a user object.");
-    return sendJson(res, 200, store.create(body as CreateUserInput, dashboard));
-  }
-  const userMatch = USER_PATH.exec(path);
-  if (userMatch) {
-    const id = decodeURIComponent(userMatch[1]);
-    if (method === "GET") {
-      const user = store.get(id);
-      if (!user) throw notFound("User");
-      return sendJson(res, 200, user);
-    }
-    if (method === "PATCH") {
-      const body = await readJson(req);
-      if (!isPlainObject(body)) throw paramValueInvalid("body", "Expected a patch object.");
-      return sendJson(res, 200, store.update(id, body as UpdateUserPatch, dashboard));
-    }
-    if (method === "DELETE") return sendJson(res, 200, store.delete(id, dashboard));
-  }
-  if (path === "/_control/deliveries" && method === "GET") {
-    const query = url.searchParams;
+    return sendJson(c, 200, store.create(body as CreateUserInput, dashboard(c)));
+  });
+  control.get("/users/:id", (c) => {
+    const user = store.get(c.req.param("id"));
+    if (!user) throw notFound("User");
+    return sendJson(c, 200, user);
+  });
+  control.patch("/users/:id", async (c) => {
+    const body = await readJson(c);
+    if (!isPlainObject(body)) throw paramValueInvalid("body", "Expected a patch object.");
+    return sendJson(c, 200, store.update(c.req.param("id"), body as UpdateUserPatch, dashboard(c)));
+  });
+  control.delete("/users/:id", (c) => sendJson(c, 200, store.delete(c.req.param("id"), dashboard(c))));
+
+  control.get("/deliveries", (c) => {
     const records = deliveries.records({
-      state: (query.get("state") as DeliveryState | null) ?? undefined,
-      user_id: query.get("user_id") ?? undefined,
-      type: query.get("type") ?? undefined,
+      state: (c.req.query("state") as DeliveryState | undefined) ?? undefined,
+      user_id: c.req.query("user_id") ?? undefined,
+      type: c.req.query("type") ?? undefined,
     });
-    return sendJson(res, 200, { pending: deliveries.pendingCount, endpoints: deliveries.endpoints, data: records });
-  }
-  if (path === "/_control/deliveries/wait" && method === "POST") {
-    const body = await readJson(req);
+    return sendJson(c, 200, { pending: deliveries.pendingCount, endpoints: deliveries.endpoints, data: records });
+  });
+  control.post("/deliveries/wait", async (c) => {
+    const body = await readJson(c);
     const timeoutMs = isPlainObject(body) && typeof body.timeout_ms === "number" ? body.timeout_ms : undefined;
     const idle = await waitForIdle(deliveries, timeoutMs);
-    return sendJson(res, idle ? 200 : 408, { idle, pending: deliveries.pendingCount });
-  }
-  if (path === "/_control/webhook-endpoints" && method === "POST") {
-    const body = await readJson(req);
+    return sendJson(c, idle ? 200 : 408, { idle, pending: deliveries.pendingCount });
+  });
+  control.post("/webhook-endpoints", async (c) => {
+    const body = await readJson(c);
     if (!isPlainObject(body) || typeof body.url !== "string") throw paramValueInvalid("url", "Expected { url }.");
     ctx.addWebhookUrl(body.url);
-    return sendJson(res, 200, { endpoints: deliveries.endpoints });
-  }
-  if (path === "/_control/faults" && method === "GET") return sendJson(res, 200, faults.snapshot());
-  if (path === "/_control/faults" && method === "POST") {
-    applyFaults(faults, await readJson(req));
-    return sendJson(res, 200, faults.snapshot());
-  }
-  if (path === "/_control/faults" && method === "DELETE") {
+    return sendJson(c, 200, { endpoints: deliveries.endpoints });
+  });
+
+  control.get("/faults", (c) => sendJson(c, 200, faults.snapshot()));
+  control.post("/faults", async (c) => {
+    applyFaults(faults, await readJson(c));
+    return sendJson(c, 200, faults.snapshot());
+  });
+  control.delete("/faults", (c) => {
     faults.clear();
-    return sendJson(res, 200, faults.snapshot());
-  }
-  throw notFound();
+    return sendJson(c, 200, faults.snapshot());
+  });
+  return control;
+}
+
+function dashboard(c: StandInContext): ChangeContext {
+  return { source: "control", userAgent: c.req.header("user-agent") ?? "", clientIp: remoteAddress(c) };
 }
 
 function seedRequest(body: unknown): { users: SeedUser[]; emit: boolean } {

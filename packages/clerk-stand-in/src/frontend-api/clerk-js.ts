@@ -1,8 +1,10 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, extname, join, sep } from "node:path";
+import { Readable } from "node:stream";
+import { Hono } from "hono";
+import type { StandInEnv } from "../http-util.js";
 
 /**
  * Serves the installed @clerk/clerk-js `dist/` folder, so the app can load
@@ -34,36 +36,41 @@ export function clerkJsVersion(): string {
   return pkg.version;
 }
 
-/** Answers `GET|HEAD /clerk-js/<file>`; `relativePath` is the part after `/clerk-js/`. */
-export async function serveClerkJs(req: IncomingMessage, res: ServerResponse, relativePath: string): Promise<boolean> {
-  if (req.method !== "GET" && req.method !== "HEAD") return false;
+/** The clerk-js bundle, mounted at `/clerk-js`; unknown files fall through to the stand-in's 404. */
+export function clerkJsRoutes(): Hono<StandInEnv> {
+  const files = new Hono<StandInEnv>();
+  files.get("/*", async (c, next) => {
+    // The raw (still percent-encoded) path: serveClerkJs decodes it once and checks the result.
+    const { pathname } = new URL(c.req.url);
+    const response = await serveClerkJs(pathname.slice(pathname.indexOf("/clerk-js/") + "/clerk-js/".length), c.req.method);
+    return response ?? next();
+  });
+  return files;
+}
+
+/** `GET|HEAD /clerk-js/<file>`; `relativePath` is the part after `/clerk-js/`. Null when there is no such file. */
+async function serveClerkJs(relativePath: string, method: string): Promise<Response | null> {
   const root = clerkJsDistDir();
   let decoded: string;
   try {
     decoded = decodeURIComponent(relativePath);
   } catch {
-    return false;
+    return null;
   }
   const file = join(root, decoded);
   // Never serve anything outside dist/, whatever the path says.
-  if (!decoded || decoded.includes("\0") || !file.startsWith(root + sep)) return false;
+  if (!decoded || decoded.includes("\0") || !file.startsWith(root + sep)) return null;
   const info = await stat(file).catch(() => null);
-  if (!info?.isFile()) return false;
+  if (!info?.isFile()) return null;
 
-  res.writeHead(200, {
+  const headers = {
     "Content-Type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
-    "Content-Length": info.size,
+    "Content-Length": String(info.size),
     // Chunk names carry the version and a hash, so a browser may keep them.
     "Cache-Control": "public, max-age=3600",
     "Access-Control-Allow-Origin": "*",
     "Cross-Origin-Resource-Policy": "cross-origin",
-  });
-  if (req.method === "HEAD") {
-    res.end();
-    return true;
-  }
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(file).on("error", reject).on("end", resolve).pipe(res);
-  });
-  return true;
+  };
+  if (method === "HEAD") return new Response(null, { status: 200, headers });
+  return new Response(Readable.toWeb(createReadStream(file)) as ReadableStream, { status: 200, headers });
 }

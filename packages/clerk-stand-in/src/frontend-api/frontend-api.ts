@@ -1,6 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { serveClerkJs } from "./clerk-js.js";
-import { clerkErrorBody, StandInError } from "../errors.js";
+import { StandInError } from "../errors.js";
 import { AuthFlows, type RequestOrigin } from "./auth-flows.js";
 import {
   clientJson,
@@ -10,9 +8,11 @@ import {
   tokenJson,
   type EmailVerificationMode,
 } from "./resources.js";
-import { readBody, sendError, sendJson } from "../http-util.js";
+import { readBody, remoteAddress, sendJson, type StandInContext } from "../http-util.js";
+import { appendSetCookie, readCookie, serializeCookie } from "./cookies.js";
 import type { InstanceKeys } from "../keys.js";
 import { silentLogger, type Logger } from "../logger.js";
+import { isLoopbackHost } from "../loopback.js";
 import { SessionManager, type ClientRecord, type SessionRecord } from "./sessions.js";
 import type { ClerkUserJSON, UserStore } from "../store/store.js";
 
@@ -20,6 +20,7 @@ import type { ClerkUserJSON, UserStore } from "../store/store.js";
  * The stand-in's Frontend API: what Clerk's browser SDK (clerk-js 5) talks
  * to, mounted at `<stand-in>/fapi` (the app's `CLERK_PROXY_URL`), plus the
  * clerk-js bundle at `<stand-in>/clerk-js/` (the app's `CLERK_JS`).
+ * This module holds its settings, state and handlers; routes.ts maps paths to them.
  *
  * Meant for a *production*-kind key (`pk_live_`): clerk-js then needs no
  * development browser, and @clerk/backend no `__clerk_db_jwt`. As Clerk's
@@ -130,180 +131,148 @@ export function browserBaseUrl(ctx: FrontendContext): string {
   return base.origin;
 }
 
-/**
- * Entry point the core server delegates `/fapi/*` and `/clerk-js/*` to.
- * Returns false for paths it does not own, so the server answers 404.
- */
-export async function handleFrontendRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: FrontendContext,
-): Promise<boolean> {
-  const url = new URL(req.url ?? "/", "http://stand-in.invalid");
-  if (url.pathname.startsWith(`${CLERK_JS_MOUNT}/`)) {
-    return serveClerkJs(req, res, url.pathname.slice(CLERK_JS_MOUNT.length + 1));
-  }
-  if (url.pathname !== FAPI_MOUNT && !url.pathname.startsWith(`${FAPI_MOUNT}/`)) return false;
-
-  const cors = corsHeaders(req);
-  if (req.method === "OPTIONS") {
-    res.writeHead(204, {
-      ...cors,
-      "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-      "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "content-type",
-      "Access-Control-Max-Age": "600",
-    });
-    res.end();
-    return true;
-  }
-
-  const state = frontendStateFor(ctx);
-  const { logger } = state;
-  // clerk-js tunnels PATCH and DELETE through POST with `?_method=`.
-  const method = (url.searchParams.get("_method") ?? req.method ?? "GET").toUpperCase();
-  const path = url.pathname.slice(FAPI_MOUNT.length) || "/";
-  try {
-    const params = await readParams(req, url);
-    const handled = await route({ req, res, url, method, path, params, state, ctx, cors });
-    if (!handled) {
-      logger.warn(`Frontend API: no handler for ${method} ${path}`);
-      const body = clerkErrorBody("resource_not_found", "not found", `The stand-in does not implement ${method} ${path}.`);
-      sendJson(res, 404, body, cors);
-    }
-  } catch (error) {
-    if (!(error instanceof StandInError)) logger.warn(`Frontend API ${method} ${path}: ${String(error)}`);
-    if (!res.headersSent) sendError(res, error, cors);
-  }
-  return true;
-}
-
-interface FapiRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
+/** One Frontend API call: the Hono context plus what every handler reads. */
+export interface FapiRequest {
+  c: StandInContext;
   url: URL;
-  method: string;
-  path: string;
   params: Record<string, string>;
   state: FrontendState;
   ctx: FrontendContext;
-  cors: Record<string, string>;
 }
 
-async function route(r: FapiRequest): Promise<boolean> {
-  const { method, path, state } = r;
-  const { flows, sessions } = state;
-  let m: RegExpMatchArray | null;
+export type FapiHandler = (r: FapiRequest) => Response | Promise<Response>;
 
-  if (path === "/v1/environment" && (method === "GET" || method === "PATCH")) {
-    sendJson(r.res, 200, environmentJson(environmentSettings(state.options)), r.cors);
-    return true;
-  }
-  if (path === "/v1/dev_browser" && method === "POST") {
-    // Only development keys ask for it; answered anyway so a pk_test_ key still loads.
-    sendJson(r.res, 200, { object: "dev_browser", id: DEV_BROWSER_TOKEN, token: DEV_BROWSER_TOKEN }, r.cors);
-    return true;
-  }
-  if (path === "/v1/client/handshake" && method === "GET") {
-    await handshake(r);
-    return true;
-  }
-  if (path === "/_testing/sign-in" && method === "POST") {
-    await testingSignIn(r);
-    return true;
-  }
-
-  const client = sessions.ensureClient(readCookie(r.req, "__client"));
-
-  if (path === "/v1/client") {
-    if (method === "GET" || method === "POST" || method === "PUT") return envelope(r, client, null, { clientAsResponse: true });
-    if (method === "DELETE") {
-      sessions.endAllSessions(client);
-      return envelope(r, client, null, { clientAsResponse: true });
-    }
-  }
-
-  // --- sign-in ---
-  if (path === "/v1/client/sign_ins" && method === "POST") {
-    return envelope(r, client, flows.createSignIn(client, r.params, requestOrigin(r)));
-  }
-  if ((m = path.match(/^\/v1\/client\/sign_ins\/([^/]+)$/)) && method === "GET") {
-    return envelope(r, client, flows.getSignIn(client, m[1]));
-  }
-  if ((m = path.match(/^\/v1\/client\/sign_ins\/([^/]+)\/prepare_first_factor$/)) && method === "POST") {
-    // A password needs no preparation; other strategies are rejected by the attempt.
-    return envelope(r, client, flows.getSignIn(client, m[1]));
-  }
-  if ((m = path.match(/^\/v1\/client\/sign_ins\/([^/]+)\/attempt_first_factor$/)) && method === "POST") {
-    return envelope(r, client, flows.attemptFirstFactor(client, m[1], r.params, requestOrigin(r)));
-  }
-
-  // --- sign-up ---
-  if (path === "/v1/client/sign_ups" && method === "POST") {
-    return envelope(r, client, flows.createSignUp(client, r.params, requestOrigin(r)));
-  }
-  if ((m = path.match(/^\/v1\/client\/sign_ups\/([^/]+)$/))) {
-    if (method === "GET") return envelope(r, client, flows.getSignUp(client, m[1]));
-    if (method === "PATCH") return envelope(r, client, flows.updateSignUp(client, m[1], r.params, requestOrigin(r)));
-  }
-  if ((m = path.match(/^\/v1\/client\/sign_ups\/([^/]+)\/prepare_verification$/)) && method === "POST") {
-    return envelope(r, client, flows.prepareVerification(client, m[1], r.params));
-  }
-  if ((m = path.match(/^\/v1\/client\/sign_ups\/([^/]+)\/attempt_verification$/)) && method === "POST") {
-    return envelope(r, client, flows.attemptVerification(client, m[1], r.params, requestOrigin(r)));
-  }
-
-  // --- sessions ---
-  if (path === "/v1/client/sessions" && method === "DELETE") {
-    sessions.endAllSessions(client);
-    return envelope(r, client, null, { clientAsResponse: true });
-  }
-  if ((m = path.match(/^\/v1\/client\/sessions\/([^/]+)$/)) && method === "GET") {
-    const session = requireClientSession(sessions, client, m[1]);
-    return envelope(r, client, await sessionResponse(r, session));
-  }
-  if ((m = path.match(/^\/v1\/client\/sessions\/([^/]+)\/touch$/)) && method === "POST") {
-    const session = sessions.touchSession(client, m[1], requestOrigin(r).authorizedParty);
-    return envelope(r, client, await sessionResponse(r, session));
-  }
-  if ((m = path.match(/^\/v1\/client\/sessions\/([^/]+)\/tokens(?:\/[^/]+)?$/)) && method === "POST") {
-    // JWT templates are not modelled: a template request gets the session token.
-    const session = sessions.touchSession(client, m[1], requestOrigin(r).authorizedParty);
-    const jwt = await sessions.mintSessionToken(session, { authorizedParty: requestOrigin(r).authorizedParty });
-    setAuthCookies(r, client);
-    sendJson(r.res, 200, tokenJson(jwt), r.cors);
-    return true;
-  }
-  if ((m = path.match(/^\/v1\/client\/sessions\/([^/]+)\/(end|remove)$/)) && method === "POST") {
-    const session = sessions.endSession(client, m[1], m[2] === "remove" ? "removed" : "ended");
-    return envelope(r, client, await sessionResponse(r, session));
-  }
-
-  // --- the signed-in user (UserButton / UserProfile) ---
-  if (path === "/v1/me") {
-    const session = activeSessionFor(r, client);
-    if (method === "GET") return envelope(r, client, fapiUserJson(requireUser(r.ctx.store, session.userId)));
-    if (method === "PATCH") {
-      // Goes through the store like any edit, so the app hears `user.updated`.
-      const patch: { first_name?: string | null; last_name?: string | null } = {};
-      if (r.params.first_name !== undefined) patch.first_name = r.params.first_name.trim() || null;
-      if (r.params.last_name !== undefined) patch.last_name = r.params.last_name.trim() || null;
-      const user = r.ctx.store.update(session.userId, patch, requestOrigin(r).change);
-      return envelope(r, client, fapiUserJson(user));
-    }
-  }
-  if (path === "/v1/me/sessions/active" && method === "GET") {
-    const session = activeSessionFor(r, client);
-    const user = requireUser(r.ctx.store, session.userId);
-    const list = sessions.activeSessions(client).map((s) => ({
-      ...sessionJson(s, user, null),
-      user: null,
-      latest_activity: { object: "session_activity", id: `sess_activity_${s.id}`, is_mobile: false },
-    }));
-    sendJson(r.res, 200, list, r.cors);
-    return true;
-  }
-  return false;
+/** Wraps a handler: reads the form/JSON parameters once, before it runs. */
+export function fapiHandler(ctx: FrontendContext, handler: FapiHandler) {
+  return async (c: StandInContext): Promise<Response> => {
+    const url = new URL(c.req.url);
+    const params = await readParams(c, url);
+    return handler({ c, url, params, state: frontendStateFor(ctx), ctx });
+  };
 }
+
+function clientOf(r: FapiRequest): ClientRecord {
+  return r.state.sessions.ensureClient(readCookie(r.c.req.header("cookie"), "__client"));
+}
+
+// --- handlers -----------------------------------------------------------------
+
+export const environment: FapiHandler = (r) => sendJson(r.c, 200, environmentJson(environmentSettings(r.state.options)));
+
+// Only development keys ask for it; answered anyway so a pk_test_ key still loads.
+export const devBrowser: FapiHandler = (r) =>
+  sendJson(r.c, 200, { object: "dev_browser", id: DEV_BROWSER_TOKEN, token: DEV_BROWSER_TOKEN });
+
+export const getClient: FapiHandler = (r) => envelope(r, clientOf(r), null, { clientAsResponse: true });
+
+export const endAllSessions: FapiHandler = (r) => {
+  const client = clientOf(r);
+  r.state.sessions.endAllSessions(client);
+  return envelope(r, client, null, { clientAsResponse: true });
+};
+
+export const createSignIn: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.createSignIn(client, r.params, requestOrigin(r)));
+};
+
+// A password needs no preparation; other strategies are rejected by the attempt, so prepare answers the sign-in as is.
+export const getSignIn: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.getSignIn(client, r.c.req.param("id")!));
+};
+
+export const attemptFirstFactor: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.attemptFirstFactor(client, r.c.req.param("id")!, r.params, requestOrigin(r)));
+};
+
+export const createSignUp: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.createSignUp(client, r.params, requestOrigin(r)));
+};
+
+export const getSignUp: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.getSignUp(client, r.c.req.param("id")!));
+};
+
+export const updateSignUp: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.updateSignUp(client, r.c.req.param("id")!, r.params, requestOrigin(r)));
+};
+
+export const prepareVerification: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.prepareVerification(client, r.c.req.param("id")!, r.params));
+};
+
+export const attemptVerification: FapiHandler = (r) => {
+  const client = clientOf(r);
+  return envelope(r, client, r.state.flows.attemptVerification(client, r.c.req.param("id")!, r.params, requestOrigin(r)));
+};
+
+export const getSession: FapiHandler = async (r) => {
+  const client = clientOf(r);
+  const session = requireClientSession(r.state.sessions, client, r.c.req.param("id")!);
+  return envelope(r, client, await sessionResponse(r, session));
+};
+
+export const touchSession: FapiHandler = async (r) => {
+  const client = clientOf(r);
+  const session = r.state.sessions.touchSession(client, r.c.req.param("id")!, requestOrigin(r).authorizedParty);
+  return envelope(r, client, await sessionResponse(r, session));
+};
+
+// JWT templates are not modelled: a template request gets the session token.
+export const sessionToken: FapiHandler = async (r) => {
+  const { sessions } = r.state;
+  const client = clientOf(r);
+  const session = sessions.touchSession(client, r.c.req.param("id")!, requestOrigin(r).authorizedParty);
+  const jwt = await sessions.mintSessionToken(session, { authorizedParty: requestOrigin(r).authorizedParty });
+  setAuthCookies(r, client);
+  return sendJson(r.c, 200, tokenJson(jwt));
+};
+
+export function endSession(how: "ended" | "removed"): FapiHandler {
+  return async (r) => {
+    const client = clientOf(r);
+    const session = r.state.sessions.endSession(client, r.c.req.param("id")!, how);
+    return envelope(r, client, await sessionResponse(r, session));
+  };
+}
+
+// --- the signed-in user (UserButton / UserProfile) ---
+
+export const getMe: FapiHandler = (r) => {
+  const client = clientOf(r);
+  const session = activeSessionFor(r, client);
+  return envelope(r, client, fapiUserJson(requireUser(r.ctx.store, session.userId)));
+};
+
+// Goes through the store like any edit, so the app hears `user.updated`.
+export const updateMe: FapiHandler = (r) => {
+  const client = clientOf(r);
+  const session = activeSessionFor(r, client);
+  const patch: { first_name?: string | null; last_name?: string | null } = {};
+  if (r.params.first_name !== undefined) patch.first_name = r.params.first_name.trim() || null;
+  if (r.params.last_name !== undefined) patch.last_name = r.params.last_name.trim() || null;
+  const user = r.ctx.store.update(session.userId, patch, requestOrigin(r).change);
+  return envelope(r, client, fapiUserJson(user));
+};
+
+export const activeSessions: FapiHandler = (r) => {
+  const { sessions } = r.state;
+  const client = clientOf(r);
+  const session = activeSessionFor(r, client);
+  const user = requireUser(r.ctx.store, session.userId);
+  const list = sessions.activeSessions(client).map((s) => ({
+    ...sessionJson(s, user, null),
+    user: null,
+    latest_activity: { object: "session_activity", id: `sess_activity_${s.id}`, is_mobile: false },
+  }));
+  return sendJson(r.c, 200, list);
+};
 
 // --- responses ----------------------------------------------------------------
 
@@ -313,12 +282,11 @@ async function envelope(
   client: ClientRecord,
   response: unknown,
   opts: { clientAsResponse?: boolean } = {},
-): Promise<true> {
+): Promise<Response> {
   const clientBody = await buildClientJson(r, client);
   setAuthCookies(r, client);
   const body = opts.clientAsResponse ? { response: clientBody, client: null } : { response, client: clientBody };
-  sendJson(r.res, 200, body, r.cors);
-  return true;
+  return sendJson(r.c, 200, body);
 }
 
 async function buildClientJson(r: FapiRequest, client: ClientRecord): Promise<Record<string, unknown>> {
@@ -355,10 +323,10 @@ function setAuthCookies(r: FapiRequest, client: ClientRecord): void {
   ];
   // A signed-out client must not be signed back in by a handshake payload still waiting in a cookie.
   if (client.uatSeconds === 0) cookies.push(serializeCookie("__clerk_handshake", "", { path: "/", maxAge: 0 }));
-  if (r.state.developmentKey && !readCookie(r.req, DEV_BROWSER_COOKIE)) {
+  if (r.state.developmentKey && !readCookie(r.c.req.header("cookie"), DEV_BROWSER_COOKIE)) {
     cookies.push(serializeCookie(DEV_BROWSER_COOKIE, DEV_BROWSER_TOKEN, { path: "/", maxAge: COOKIE_MAX_AGE_SECONDS }));
   }
-  appendSetCookie(r.res, cookies);
+  appendSetCookie(r.c, cookies);
 }
 
 /**
@@ -370,7 +338,7 @@ function setAuthCookies(r: FapiRequest, client: ClientRecord): void {
  * `__session`/`__client_uat` are also set directly, so the app is signed in
  * even if a route drops the loader's Set-Cookie headers.
  */
-async function handshake(r: FapiRequest): Promise<void> {
+export async function handshake(r: FapiRequest): Promise<Response> {
   const redirectUrl = r.url.searchParams.get("redirect_url") ?? "";
   let target: URL;
   try {
@@ -384,7 +352,7 @@ async function handshake(r: FapiRequest): Promise<void> {
     });
   }
   const { sessions } = r.state;
-  const client = sessions.ensureClient(readCookie(r.req, "__client"));
+  const client = clientOf(r);
   const active = sessions.activeSessions(client).find((s) => s.id === client.lastActiveSessionId);
   const jwt = active ? await sessions.mintSessionToken(active, { authorizedParty: target.origin }) : null;
   const sessionCookie = jwt
@@ -397,14 +365,14 @@ async function handshake(r: FapiRequest): Promise<void> {
   // The app applies these; the last one removes the handshake cookie once read.
   const directives = [sessionCookie, uatCookie, serializeCookie("__clerk_handshake", "", { path: "/", maxAge: 0 })];
   const handshakeJwt = r.ctx.keys.signJwt({ handshake: directives });
-  appendSetCookie(r.res, [
+  appendSetCookie(r.c, [
     serializeCookie("__client", client.id, { path: FAPI_MOUNT, httpOnly: true, maxAge: COOKIE_MAX_AGE_SECONDS }),
     sessionCookie,
     uatCookie,
     serializeCookie("__clerk_handshake", handshakeJwt, { path: "/", maxAge: sessions.tokenLifetimeSeconds }),
   ]);
-  r.res.writeHead(307, { Location: target.href, "Cache-Control": "no-store" });
-  r.res.end();
+  r.c.header("Cache-Control", "no-store");
+  return r.c.redirect(target.href, 307);
 }
 
 /**
@@ -415,7 +383,7 @@ async function handshake(r: FapiRequest): Promise<void> {
  * the token's `azp`).
  * Stand-in only: Clerk's own answer to this is testing tokens.
  */
-async function testingSignIn(r: FapiRequest): Promise<void> {
+export async function testingSignIn(r: FapiRequest): Promise<Response> {
   const { store } = r.ctx;
   const { sessions } = r.state;
   const { user_id: userId, identifier, password } = r.params;
@@ -429,7 +397,7 @@ async function testingSignIn(r: FapiRequest): Promise<void> {
     const message = "Password is incorrect. Try again, or use another method.";
     throw new StandInError(422, "form_password_incorrect", message, message, { param_name: "password" });
   }
-  const client = sessions.ensureClient(readCookie(r.req, "__client"));
+  const client = clientOf(r);
   const session = sessions.createSession(client, user.id, r.params.origin ?? null);
   const jwt = await sessions.mintSessionToken(session);
   const domain = r.params.domain ?? r.ctx.options.frontend?.browserHostname ?? "localhost";
@@ -448,12 +416,12 @@ async function testingSignIn(r: FapiRequest): Promise<void> {
     cookie("__session", jwt, "/", false),
     ...(r.state.developmentKey ? [cookie(DEV_BROWSER_COOKIE, DEV_BROWSER_TOKEN, "/", false)] : []),
   ];
-  appendSetCookie(r.res, [
+  appendSetCookie(r.c, [
     serializeCookie("__client", client.id, { path: FAPI_MOUNT, httpOnly: true, maxAge: COOKIE_MAX_AGE_SECONDS }),
     serializeCookie("__client_uat", String(client.uatSeconds), { path: "/", maxAge: COOKIE_MAX_AGE_SECONDS }),
     serializeCookie("__session", jwt, { path: "/" }),
   ]);
-  sendJson(r.res, 200, { session_id: session.id, user_id: user.id, client_id: client.id, cookies }, r.cors);
+  return sendJson(r.c, 200, { session_id: session.id, user_id: user.id, client_id: client.id, cookies });
 }
 
 // --- helpers ------------------------------------------------------------------
@@ -471,14 +439,14 @@ function environmentSettings(options: FrontendOptions) {
 }
 
 function requestOrigin(r: FapiRequest): RequestOrigin {
-  const origin = headerValue(r.req.headers.origin);
-  const forwardedFor = headerValue(r.req.headers["x-forwarded-for"]);
+  const origin = r.c.req.header("origin");
+  const forwardedFor = r.c.req.header("x-forwarded-for");
   return {
     authorizedParty: origin && origin !== "null" ? origin : null,
     change: {
       source: "fapi",
-      userAgent: headerValue(r.req.headers["user-agent"]) ?? undefined,
-      clientIp: forwardedFor?.split(",")[0]?.trim() || r.req.socket.remoteAddress || undefined,
+      userAgent: r.c.req.header("user-agent") ?? undefined,
+      clientIp: forwardedFor?.split(",")[0]?.trim() || remoteAddress(r.c) || undefined,
     },
   };
 }
@@ -505,15 +473,15 @@ function requireUser(store: UserStore, id: string): ClerkUserJSON {
 }
 
 /** Form-encoded (what clerk-js sends) or JSON bodies, plus the query string minus clerk-js' bookkeeping. */
-async function readParams(req: IncomingMessage, url: URL): Promise<Record<string, string>> {
+async function readParams(c: StandInContext, url: URL): Promise<Record<string, string>> {
   const params: Record<string, string> = {};
   for (const [key, value] of url.searchParams) {
     if (!key.startsWith("_clerk") && !key.startsWith("__clerk") && key !== "_method") params[key] = value;
   }
-  if (req.method === "GET" || req.method === "HEAD") return params;
-  const text = await readBody(req);
+  if (c.req.method === "GET" || c.req.method === "HEAD") return params;
+  const text = await readBody(c);
   if (!text.trim()) return params;
-  const type = headerValue(req.headers["content-type"]) ?? "";
+  const type = c.req.header("content-type") ?? "";
   if (type.includes("application/json")) {
     let parsed: unknown;
     try {
@@ -531,59 +499,4 @@ async function readParams(req: IncomingMessage, url: URL): Promise<Record<string
   }
   for (const [key, value] of new URLSearchParams(text)) params[key] = value;
   return params;
-}
-
-/** Credentialed CORS for loopback origins only: the app runs on another port of the same machine. */
-function corsHeaders(req: IncomingMessage): Record<string, string> {
-  const origin = headerValue(req.headers.origin);
-  if (!origin) return {};
-  try {
-    if (!isLoopbackHost(new URL(origin).hostname)) return {};
-  } catch {
-    return {};
-  }
-  return { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" };
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  return (
-    hostname === "localhost" ||
-    hostname.endsWith(".localhost") ||
-    /^127(?:\.\d{1,3}){3}$/.test(hostname) ||
-    hostname === "[::1]"
-  );
-}
-
-function headerValue(value: string | string[] | undefined): string | null {
-  if (Array.isArray(value)) return value[0] ?? null;
-  return value ?? null;
-}
-
-export function readCookie(req: IncomingMessage, name: string): string | null {
-  const header = req.headers.cookie;
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const index = part.indexOf("=");
-    if (index < 0 || part.slice(0, index).trim() !== name) continue;
-    const raw = part.slice(index + 1).trim();
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
-  }
-  return null;
-}
-
-function serializeCookie(name: string, value: string, opts: { path: string; httpOnly?: boolean; maxAge?: number }): string {
-  const parts = [`${name}=${value}`, `Path=${opts.path}`, "SameSite=Lax"];
-  if (opts.maxAge !== undefined) parts.push(`Max-Age=${opts.maxAge}`);
-  if (opts.httpOnly) parts.push("HttpOnly");
-  return parts.join("; ");
-}
-
-function appendSetCookie(res: ServerResponse, cookies: string[]): void {
-  const existing = res.getHeader("Set-Cookie");
-  const list = Array.isArray(existing) ? existing : existing ? [String(existing)] : [];
-  res.setHeader("Set-Cookie", [...list, ...cookies]);
 }

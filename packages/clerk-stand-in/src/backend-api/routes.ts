@@ -1,0 +1,39 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import type { StandInEnv } from "../http-util.js";
+import {
+  apiFaultResponse,
+  authenticate,
+  countUsers,
+  createUser,
+  deleteUser,
+  getUser,
+  listUsers,
+  mergeUserMetadata,
+  updateUser,
+  type BackendApiContext,
+} from "./users.js";
+
+/** Clerk's Backend API, mounted at `/v1`: what @clerk/backend and the app's server call. */
+export function backendApiRoutes(ctx: BackendApiContext): Hono<StandInEnv> {
+  const api = new Hono<StandInEnv>();
+
+  // Fault switches stand for Clerk's servers failing, so they answer before authentication does.
+  // Middleware that imitates Clerk's edge (latency, rate limits) belongs here too.
+  const faults: MiddlewareHandler<StandInEnv> = async (c, next) => (await apiFaultResponse(c, ctx.faults)) ?? next();
+  api.use("/users", faults);
+  api.use("/users/*", faults);
+  api.use(async (c, next) => {
+    authenticate(c.req.header("authorization"), ctx.keys);
+    await next();
+  });
+
+  api.get("/jwks", (c) => c.json(ctx.keys.jwks()));
+  api.get("/users/count", (c) => countUsers(c, ctx));
+  api.get("/users", (c) => listUsers(c, ctx));
+  api.post("/users", (c) => createUser(c, ctx));
+  api.get("/users/:id", (c) => getUser(c, ctx));
+  api.patch("/users/:id", (c) => updateUser(c, ctx));
+  api.delete("/users/:id", (c) => deleteUser(c, ctx));
+  api.patch("/users/:id/metadata", (c) => mergeUserMetadata(c, ctx));
+  return api;
+}

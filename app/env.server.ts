@@ -1,3 +1,4 @@
+import { Webhook } from "svix";
 import { z } from "zod";
 
 /**
@@ -70,6 +71,20 @@ export function readDatabaseConfig(source: Source = process.env): DatabaseConfig
 export interface WebhookConfig {
   /** One or more `whsec_` secrets; several during a rotation. */
   signingSecrets: string[];
+  /** A webhook body not fully received by then is answered 408. */
+  bodyTimeoutMs: number;
+  /** Bytes all not-yet-verified webhook bodies may hold at once; beyond it, 503 + Retry-After. */
+  pendingBodyBytesMax: number;
+}
+
+/** True when svix itself accepts the secret: its base64 must decode, not only look like base64. */
+function svixAcceptsSecret(secret: string): boolean {
+  try {
+    new Webhook(secret);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function readWebhookConfig(source: Source = process.env): WebhookConfig {
@@ -83,11 +98,24 @@ export function readWebhookConfig(source: Source = process.env): WebhookConfig {
   if (!raw) fail("CLERK_WEBHOOK_SIGNING_SECRET", "is not set", hint);
   const secrets = raw.split(/[\s,]+/).filter(Boolean);
   secrets.forEach((secret, i) => {
-    if (!WHSEC.test(secret)) {
+    // A value svix cannot decode would pass a pattern and then answer every delivery 503 forever.
+    if (!WHSEC.test(secret) || !svixAcceptsSecret(secret)) {
       fail(name, `has a value${secrets.length > 1 ? ` (#${i + 1})` : ""} that is not a whsec_ secret`, hint);
     }
   });
-  return { signingSecrets: secrets };
+  const bodyTimeoutMs = parseOrFail(
+    z.coerce.number().int().min(1).max(300_000),
+    read(source, "WEBHOOK_BODY_TIMEOUT_MS") ?? "10000",
+    "WEBHOOK_BODY_TIMEOUT_MS",
+    "Give a whole number of milliseconds, e.g. 10000.",
+  );
+  const pendingBodyBytesMax = parseOrFail(
+    z.coerce.number().int().min(1024).max(1024 * 1024 * 1024),
+    read(source, "WEBHOOK_PENDING_BODY_BYTES_MAX") ?? String(16 * 1024 * 1024),
+    "WEBHOOK_PENDING_BODY_BYTES_MAX",
+    "Give a whole number of bytes, e.g. 16777216 (16 MiB).",
+  );
+  return { signingSecrets: secrets, bodyTimeoutMs, pendingBodyBytesMax };
 }
 
 // --- Clerk ------------------------------------------------------------------
@@ -147,6 +175,12 @@ export interface AppEnv {
   nodeEnv: string;
   /** Set by the offline launcher: pages show the "local Clerk stand-in" banner. */
   offlineMode: boolean;
+  /**
+   * The origin browsers use when a proxy or tunnel (ngrok) rewrites `Host`:
+   * form posts from it pass the profile action's Origin check. Null: the
+   * request's own origin only.
+   */
+  publicOrigin: string | null;
   database: DatabaseConfig;
   webhook: WebhookConfig;
   clerk: ClerkConfig;
@@ -160,21 +194,35 @@ export function loadAppEnv(source: Source = process.env): AppEnv {
   const nodeEnv = read(source, "NODE_ENV") ?? "development";
   const offlineMode = isTruthy(source.OFFLINE_MODE);
   const clerk = readClerkConfig(source);
-  // A deploy must never trust sessions minted by the local stand-in by accident.
-  if (nodeEnv === "production" && !offlineMode && LOOPBACK_HOST.test(clerk.frontendApiHost)) {
+  // A deploy must never trust sessions minted by the local stand-in by accident,
+  // whatever NODE_ENV says ("staging" is a deploy too): offline is asked for, never assumed.
+  if (!offlineMode && LOOPBACK_HOST.test(clerk.frontendApiHost)) {
     fail(
       "CLERK_PUBLISHABLE_KEY",
-      `points at a local Clerk stand-in (${clerk.frontendApiHost}) while NODE_ENV=production`,
-      "Set your Clerk instance's keys, or OFFLINE_MODE=1 to run offline on purpose.",
+      `points at a local Clerk stand-in (${clerk.frontendApiHost}) without OFFLINE_MODE=1`,
+      "Set your Clerk instance's keys, or OFFLINE_MODE=1 to run offline on purpose (`npm run dev` does).",
     );
   }
   return {
     nodeEnv,
     offlineMode,
+    publicOrigin: readPublicOrigin(source),
     database: readDatabaseConfig(source),
     webhook: readWebhookConfig(source),
     clerk,
   };
+}
+
+function readPublicOrigin(source: Source): string | null {
+  const raw = read(source, "APP_URL");
+  if (!raw) return null;
+  const url = parseOrFail(
+    z.url({ protocol: /^https?$/ }),
+    raw,
+    "APP_URL",
+    "Give the address people open the app at, e.g. https://clerk-sync.example.com or your ngrok URL.",
+  );
+  return new URL(url).origin;
 }
 
 let cached: AppEnv | undefined;

@@ -1,7 +1,8 @@
 import { json as jsonResponse } from "@remix-run/node";
 import { getEnv } from "~/env.server";
 import { getDb, type AppDatabase } from "~/db/db.server";
-import { tombstoneClerkUser, writeClerkUser } from "~/db/user-writer.server";
+import { withLockRetry } from "~/db/lock-retry.server";
+import { isBeyondClockSkew, MAX_CLOCK_SKEW_MS, tombstoneClerkUser, writeClerkUser } from "~/db/user-writer.server";
 import { findDelivery, recordDelivery } from "~/db/webhook-ledger.server";
 import { describeError, log } from "~/logger.server";
 import {
@@ -11,7 +12,14 @@ import {
   deletedClerkUserSchema,
   isUserEventType,
 } from "./clerk-user";
-import { readBodyWithLimit, svixHeadersOf, verifyClerkWebhook, type SvixHeaders } from "./verify-webhook.server";
+import {
+  PendingBodyBudget,
+  readBodyWithLimit,
+  svixHeadersOf,
+  verifyClerkWebhook,
+  type BodyReadResult,
+  type SvixHeaders,
+} from "./verify-webhook.server";
 
 /**
  * Clerk → Svix → here. The order is the point: verify the raw body, then parse
@@ -88,6 +96,12 @@ export function processClerkWebhook(
     return recordFailure(db, { svixId, eventType: type, clerkUserId: dataId, receivedAt, error: zodMessage(parsed.error) });
   }
   const fields = clerkUserToRow(parsed.data);
+  if (isBeyondClockSkew(fields.clerkUpdatedAt, receivedAt)) {
+    // As an ordering key it would make every real later change "stale" (docs/decisions/006).
+    // Refused, Svix retries; once this clock has caught up, a retry is accepted.
+    const error = `data.updated_at is more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of this server's clock`;
+    return recordFailure(db, { svixId, eventType: type, clerkUserId: fields.clerkId, receivedAt, error });
+  }
   return commit(db, svixId, type, (tx) => {
     const result = writeClerkUser(tx, fields, "webhook", receivedAt);
     recordDelivery(tx, { svixId, eventType: type, clerkUserId: fields.clerkId, status: "processed", outcome: result.outcome, receivedAt });
@@ -128,24 +142,41 @@ function zodMessage(error: { issues: { path: PropertyKey[]; message: string }[] 
   return issue ? `${issue.path.map(String).join(".") || "data"}: ${issue.message}` : "invalid payload";
 }
 
-/** The HTTP edge: method, size limit, database failures, and the one log line per delivery. */
+const BODY_REFUSALS: Record<Exclude<BodyReadResult, { ok: true }>["reason"], { status: number; error: string }> = {
+  too_large: { status: 413, error: "payload_too_large" },
+  too_slow: { status: 408, error: "body_timeout" },
+  too_many_pending: { status: 503, error: "too_many_pending_bodies" },
+  incomplete: { status: 400, error: "body_incomplete" },
+};
+
+let pendingBodies: PendingBodyBudget | undefined;
+
+/** The HTTP edge: method, body limits, lock waits, database failures, and the one log line per delivery. */
 export async function handleClerkWebhook(request: Request): Promise<Response> {
   const started = performance.now();
   if (request.method !== "POST") {
     return jsonResponse({ error: "method_not_allowed" }, { status: 405, headers: { Allow: "POST" } });
   }
+  const { webhook, database } = getEnv();
+  pendingBodies ??= new PendingBodyBudget(webhook.pendingBodyBytesMax);
   const headers = svixHeadersOf(request);
+  const svixId = headers?.["svix-id"] ?? null;
   let result: WebhookOutcome;
-  const read = await readBodyWithLimit(request);
+  const read = await readBodyWithLimit(request, { deadlineMs: webhook.bodyTimeoutMs, budget: pendingBodies });
   if (!read.ok) {
-    result = { status: 413, body: { error: "payload_too_large" }, outcome: "rejected", svixId: headers?.["svix-id"] ?? null, eventType: null };
+    const { status, error } = BODY_REFUSALS[read.reason];
+    result = { status, body: { error }, outcome: "rejected", svixId, eventType: null };
   } else {
     try {
-      result = processClerkWebhook(read.body, headers);
+      // Only the transaction can be busy, and SQLite rolled it back: verifying again is cheap.
+      result = await withLockRetry(() => processClerkWebhook(read.body, headers), {
+        totalMs: database.busyTimeoutMs,
+        label: "clerk_webhook",
+      });
     } catch (error) {
-      // The database said no: 5xx so that Svix delivers it again later.
-      log.error("clerk_webhook_error", { svix_id: headers?.["svix-id"], error: describeError(error) });
-      result = { status: 503, body: { error: "temporarily_unavailable" }, outcome: "error", svixId: headers?.["svix-id"] ?? null, eventType: null };
+      // The database said no (or stayed locked): 5xx so that Svix delivers it again later.
+      log.error("clerk_webhook_error", { svix_id: svixId, error: describeError(error) });
+      result = { status: 503, body: { error: "temporarily_unavailable" }, outcome: "error", svixId, eventType: null };
     }
   }
   log.info("clerk_webhook", {
@@ -155,6 +186,9 @@ export async function handleClerkWebhook(request: Request): Promise<Response> {
     outcome: result.outcome,
     ms: Math.round((performance.now() - started) * 100) / 100,
   });
-  const responseHeaders: HeadersInit = result.status === 503 ? { "Retry-After": "5" } : {};
+  const responseHeaders: Record<string, string> = {};
+  if (result.status === 503) responseHeaders["Retry-After"] = "5";
+  // The body may still be arriving: close the connection rather than wait to drain it.
+  if (!read.ok) responseHeaders.Connection = "close";
   return jsonResponse(result.body, { status: result.status, headers: responseHeaders });
 }

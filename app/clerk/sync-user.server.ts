@@ -1,4 +1,6 @@
+import { withLockRetry } from "~/db/lock-retry.server";
 import { upsertUserFromClerk, type ProfileField, type UserWriteResult } from "~/db/user-writer.server";
+import { readDatabaseConfig } from "~/env.server";
 import { log } from "~/logger.server";
 import { ClerkApiError, fetchClerkUser, type ClerkApiFailure } from "./clerk-api.server";
 
@@ -61,7 +63,10 @@ export async function syncUserFromClerk(userId: string): Promise<SyncUserResult>
   const started = performance.now();
   try {
     const fields = await fetchClerkUser(userId);
-    const result = upsertUserFromClerk(fields, "manual");
+    const result = await withLockRetry(() => upsertUserFromClerk(fields, "manual"), {
+      totalMs: readDatabaseConfig().busyTimeoutMs,
+      label: "manual_sync",
+    });
     log.info("manual_sync", { clerk_user_id: userId, outcome: result.outcome, ms: Math.round(performance.now() - started) });
     return { ok: true, outcome: result.outcome, changedFields: result.changedFields, message: describeSync(result) };
   } catch (error) {

@@ -10,39 +10,107 @@ export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
 export type SvixHeaders = { "svix-id": string; "svix-timestamp": string; "svix-signature": string };
 
-export type BodyReadResult = { ok: true; body: string } | { ok: false; reason: "too_large" };
+export type BodyReadResult =
+  | { ok: true; body: string }
+  | { ok: false; reason: "too_large" | "too_slow" | "too_many_pending" | "incomplete" };
 
 // Past the limit we keep reading, without storing, up to this many more bytes, so
 // that an ordinary client sees the 413 rather than a reset connection. Beyond it
 // the connection is cut: nobody legitimate sends that much.
 const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
 
-/** Keeps at most `limit` bytes in memory: a larger body is refused (413). */
-export async function readBodyWithLimit(request: Request, limit = MAX_WEBHOOK_BODY_BYTES): Promise<BodyReadResult> {
+/**
+ * The bytes that bodies not yet verified hold across all requests at once.
+ * Anyone can send a webhook request, so without a shared cap sixty slow senders
+ * each declaring 1 MiB hold 60 MiB for as long as they like.
+ */
+export class PendingBodyBudget {
+  private held = 0;
+  constructor(readonly maxBytes: number) {}
+
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  tryReserve(bytes: number): boolean {
+    if (this.held + bytes > this.maxBytes) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.held -= bytes;
+  }
+}
+
+export interface BodyReadOptions {
+  /** Bytes kept in memory; a larger body is refused (413). */
+  limit?: number;
+  /** The whole body must have arrived by then, or the answer is 408. */
+  deadlineMs?: number;
+  /** Shared by every request in the process; a body that does not fit is refused (503). */
+  budget?: PendingBodyBudget;
+}
+
+/**
+ * Reads the raw body for verification, keeping at most `limit` bytes, within a
+ * deadline and within the shared budget. A refused or late body is left unread
+ * rather than cancelled: cancelling destroys the socket, and the sender would
+ * never see the 408/503 it can act on (the response closes the connection).
+ */
+export async function readBodyWithLimit(request: Request, options: BodyReadOptions = {}): Promise<BodyReadResult> {
+  const limit = options.limit ?? MAX_WEBHOOK_BODY_BYTES;
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit + DISCARD_LIMIT_BYTES) {
     await request.body?.cancel().catch(() => {});
     return { ok: false, reason: "too_large" };
   }
   if (!request.body) return { ok: true, body: "" };
-  // Node's HTTP parser never delivers more than a declared Content-Length, so a
-  // declared size within the limit can be read in one go (the common, faster case).
-  if (Number.isFinite(declared) && declared <= limit) return { ok: true, body: await request.text() };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit + DISCARD_LIMIT_BYTES) {
-      await reader.cancel().catch(() => {});
-      break;
+
+  // Reserved up front for what this body may come to hold, so the cap holds
+  // however slowly the bytes arrive.
+  const reserved = Number.isFinite(declared) && declared <= limit ? declared : limit;
+  const { budget } = options;
+  if (budget && !budget.tryReserve(reserved)) return { ok: false, reason: "too_many_pending" };
+  const reading = readAll(request.body, declared, limit, () => request.text()).finally(() => budget?.release(reserved));
+  if (!options.deadlineMs) return reading;
+
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<BodyReadResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: "too_slow" }), options.deadlineMs);
+  });
+  return Promise.race([reading, deadline]).finally(() => clearTimeout(timer));
+}
+
+async function readAll(
+  body: ReadableStream<Uint8Array>,
+  declared: number,
+  limit: number,
+  readAsText: () => Promise<string>,
+): Promise<BodyReadResult> {
+  try {
+    // Node's HTTP parser never delivers more than a declared Content-Length, so a
+    // declared size within the limit can be read in one go (the common, faster case).
+    if (Number.isFinite(declared) && declared <= limit) return { ok: true, body: await readAsText() };
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit + DISCARD_LIMIT_BYTES) {
+        await reader.cancel().catch(() => {});
+        break;
+      }
+      if (size <= limit) chunks.push(value);
     }
-    if (size <= limit) chunks.push(value);
+    if (size > limit) return { ok: false, reason: "too_large" };
+    return { ok: true, body: Buffer.concat(chunks, size).toString("utf8") };
+  } catch {
+    // The sender went away mid-body.
+    return { ok: false, reason: "incomplete" };
   }
-  if (size > limit) return { ok: false, reason: "too_large" };
-  return { ok: true, body: Buffer.concat(chunks, size).toString("utf8") };
 }
 
 export function svixHeadersOf(request: Request): SvixHeaders | null {

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { readDatabaseConfig, type DatabaseConfig } from "~/env.server";
+import { ConfigError, readDatabaseConfig, type DatabaseConfig } from "~/env.server";
+import { REQUEST_PATH_BUSY_TIMEOUT_MS } from "./lock-retry.server";
 import * as schema from "./schema";
 
 export type AppDatabase = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -28,10 +29,68 @@ export function findMigrationsFolder(start = dirname(fileURLToPath(import.meta.u
   throw new Error("Cannot find the drizzle/ migrations folder next to the app.");
 }
 
+const SQLITE_HEADER = "SQLite format 3\0";
+
+function cannotOpen(path: string, why: string): never {
+  throw new ConfigError(
+    `DATABASE_URL points at ${path}, which cannot be opened: ${why}. ` +
+      "Give a writable path for a new or existing SQLite file, e.g. DATABASE_URL=file:data/app.db.",
+  );
+}
+
+function errorCode(error: unknown): string {
+  return String((error as { code?: unknown }).code ?? (error as Error).message ?? error);
+}
+
+/**
+ * Refuses, before SQLite touches it, a path that is not a SQLite database, and
+ * creates a new one readable by the owner only: the file, its WAL and SHM (SQLite
+ * gives them the database file's mode) hold personal data.
+ */
+function prepareDatabaseFile(path: string): void {
+  const absolute = resolve(path);
+  try {
+    // 0700: only folders this creates; an existing folder keeps its mode.
+    mkdirSync(dirname(absolute), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    cannotOpen(absolute, `its folder cannot be created (${errorCode(error)})`);
+  }
+  if (!existsSync(absolute)) {
+    try {
+      closeSync(openSync(absolute, "wx", 0o600));
+    } catch (error) {
+      cannotOpen(absolute, `the file cannot be created (${errorCode(error)})`);
+    }
+    return;
+  }
+  const stats = statSync(absolute);
+  if (stats.isDirectory()) cannotOpen(absolute, "it is a directory");
+  if (!stats.isFile()) cannotOpen(absolute, "it is not a regular file");
+  if (stats.size === 0) return;
+  let fd: number;
+  try {
+    fd = openSync(absolute, "r");
+  } catch (error) {
+    cannotOpen(absolute, `it cannot be read (${errorCode(error)})`);
+  }
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  try {
+    readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString("latin1") !== SQLITE_HEADER) cannotOpen(absolute, "it is not a SQLite database");
+}
+
 export function openDatabase(config: DatabaseConfig = readDatabaseConfig()): AppDatabase {
-  if (config.path !== ":memory:") mkdirSync(dirname(resolve(config.path)), { recursive: true });
-  const sqlite = new Database(config.path);
-  sqlite.pragma("journal_mode = WAL");
+  if (config.path !== ":memory:") prepareDatabaseFile(config.path);
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(config.path, { fileMustExist: config.path !== ":memory:" });
+    sqlite.pragma("journal_mode = WAL");
+  } catch (error) {
+    cannotOpen(resolve(config.path), `SQLite refused it (${errorCode(error)})`);
+  }
   // NORMAL in WAL mode: a commit survives a process crash; see docs/decisions/002.
   sqlite.pragma(`synchronous = ${config.synchronous}`);
   sqlite.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
@@ -39,6 +98,15 @@ export function openDatabase(config: DatabaseConfig = readDatabaseConfig()): App
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: findMigrationsFolder() });
   return db;
+}
+
+/**
+ * The server answers requests on one event loop: SQLite may block it only a few
+ * milliseconds per attempt, and the rest of SQLITE_BUSY_TIMEOUT_MS is waited
+ * asynchronously by withLockRetry. CLIs keep SQLite's own (blocking) wait.
+ */
+export function waitForLocksOffTheEventLoop(db: AppDatabase, config: DatabaseConfig = readDatabaseConfig()): void {
+  db.$client.pragma(`busy_timeout = ${Math.min(REQUEST_PATH_BUSY_TIMEOUT_MS, config.busyTimeoutMs)}`);
 }
 
 // Remix's dev server re-imports modules on every change; keep one handle per process.

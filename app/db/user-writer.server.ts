@@ -33,6 +33,21 @@ export interface UserWriteResult {
 
 type Tx = QueryRunner;
 
+/**
+ * How far ahead of this server's clock a Clerk `updated_at` may be and still be
+ * trusted as an ordering key: Svix's own timestamp tolerance. A key further
+ * ahead would make every real later change look stale (docs/decisions/006).
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export function isBeyondClockSkew(clerkUpdatedAt: number, now: number = Date.now()): boolean {
+  return clerkUpdatedAt > now + MAX_CLOCK_SKEW_MS;
+}
+
+// The button and the backfill read Clerk's current state, so what they bring is
+// the truth now, whatever a future-dated key stored earlier claims.
+const READS_CURRENT_STATE: ReadonlySet<SyncSource> = new Set(["manual", "backfill"]);
+
 const bookkeeping = { syncedAt: sqlPlaceholder("syncedAt"), syncSource: sqlPlaceholder("syncSource") };
 const profile = {
   email: sqlPlaceholder("email"),
@@ -80,7 +95,9 @@ export function writeClerkUser(
     return result("created", [...PROFILE_FIELDS].filter((field) => incoming[field] !== null));
   }
   if (existing.deletedAt !== null) return result("tombstoned");
-  if (existing.clerkUpdatedAt !== null && incoming.clerkUpdatedAt < existing.clerkUpdatedAt) {
+  const storedKeyFromTheFuture =
+    existing.clerkUpdatedAt !== null && isBeyondClockSkew(existing.clerkUpdatedAt, now) && READS_CURRENT_STATE.has(source);
+  if (existing.clerkUpdatedAt !== null && incoming.clerkUpdatedAt < existing.clerkUpdatedAt && !storedKeyFromTheFuture) {
     return result("stale");
   }
 

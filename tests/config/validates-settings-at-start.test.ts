@@ -70,11 +70,39 @@ describe("configuration is validated once, naming the variable at fault", () => 
     expect(loadAppEnv({ ...valid, CLERK_API_URL: "http://localhost:4010/" }).clerk.apiUrl).toBe("http://localhost:4010");
   });
 
-  it("refuses stand-in keys in production unless offline mode is asked for", () => {
-    const standIn = { ...valid, CLERK_PUBLISHABLE_KEY: pk("localhost:4010/fapi"), NODE_ENV: "production" };
-    expect(messageOf(() => loadAppEnv(standIn))).toMatch(/points at a local Clerk stand-in.*OFFLINE_MODE=1/s);
-    expect(loadAppEnv({ ...standIn, OFFLINE_MODE: "1" }).offlineMode).toBe(true);
-    expect(loadAppEnv({ ...standIn, NODE_ENV: "development" }).offlineMode).toBe(false);
+  it.each(["production", "staging", "development", undefined])(
+    "refuses stand-in keys unless offline mode is asked for, with NODE_ENV=%s",
+    (nodeEnv) => {
+      for (const host of ["localhost:4010/fapi", "127.0.0.1:4010", "[::1]:4010"]) {
+        const standIn = { ...valid, CLERK_PUBLISHABLE_KEY: pk(host, "live"), NODE_ENV: nodeEnv };
+        expect(messageOf(() => loadAppEnv(standIn))).toMatch(/points at a local Clerk stand-in.*OFFLINE_MODE=1/s);
+        expect(loadAppEnv({ ...standIn, OFFLINE_MODE: "1" }).offlineMode).toBe(true);
+      }
+    },
+  );
+
+  it("refuses a whsec_ secret svix cannot decode, naming the variable and not the value", () => {
+    // It matches the whsec_ pattern, so it used to pass, and then every delivery was answered 503 forever.
+    const broken = "whsec_AAAAAAAAAAAAAAA=A";
+    const message = messageOf(() => loadAppEnv({ ...valid, CLERK_WEBHOOK_SIGNING_SECRET: broken }));
+    expect(message).toMatch(/^CLERK_WEBHOOK_SIGNING_SECRET has a value that is not a whsec_ secret/);
+    expect(message).not.toContain(broken);
+    expect(message).not.toContain("AAAAAAAAAAAAAAA");
+    const rotated = messageOf(() => readWebhookConfig({ CLERK_WEBHOOK_SIGNING_SECRET: `${valid.CLERK_WEBHOOK_SIGNING_SECRET} ${broken}` }));
+    expect(rotated).toMatch(/\(#2\)/);
+  });
+
+  it("reads APP_URL as the public origin and refuses a malformed one", () => {
+    expect(loadAppEnv(valid).publicOrigin).toBeNull();
+    expect(loadAppEnv({ ...valid, APP_URL: "https://abc.ngrok.app/some/path" }).publicOrigin).toBe("https://abc.ngrok.app");
+    expect(messageOf(() => loadAppEnv({ ...valid, APP_URL: "ftp://x" }))).toMatch(/^APP_URL is malformed/);
+  });
+
+  it.each([
+    ["WEBHOOK_BODY_TIMEOUT_MS", "0"],
+    ["WEBHOOK_PENDING_BODY_BYTES_MAX", "lots"],
+  ])("explains a malformed %s", (name, value) => {
+    expect(messageOf(() => loadAppEnv({ ...valid, [name]: value }))).toMatch(new RegExp(`^${name} is malformed`));
   });
 
   it.each([

@@ -39,6 +39,11 @@ export interface OfflineClerkOptions {
   timeScale?: number;
   frontend?: FrontendOptions;
   logger?: Logger;
+  /**
+   * The stand-in's SQLite state file (`npm run dev`: data/clerk-stand-in.db), so
+   * a restart keeps accounts, browser sessions and keys. Absent: memory only.
+   */
+  stateFile?: string;
 }
 
 export interface OfflineClerk {
@@ -81,6 +86,7 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
     // stays recognisably loopback for the app's production guard.
     frontendHost: (url) => new URL(url).host,
     logger: options.logger,
+    stateFile: options.stateFile,
     frontend: {
       signInUrl: "/sign-in",
       signUpUrl: "/sign-up",
@@ -99,6 +105,7 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
     appUrl,
     demoUser: null,
     seedDemoUser() {
+      // Found in a remembered state, the demo user keeps its Clerk id, so the app's SQLite has one demo row.
       offline.demoUser ??=
         standIn.store.findByIdentifier(DEMO_USER.email) ??
         // Emitted, so the app's users table learns about the demo user the way it learns about anyone.

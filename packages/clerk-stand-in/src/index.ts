@@ -22,5 +22,6 @@ export {
 } from "./webhooks/deliveries.js";
 export { FaultSwitches, type ApiFault, type ApiFaultMode, type DeliveryFaultCounts } from "./control/faults.js";
 export { generateUsers } from "./store/seed-generator.js";
+export { StateFile, StateFileInUse, STATE_SCHEMA_VERSION, type StateCounts } from "./store/state-file.js";
 export { consoleLogger, silentLogger, type Logger } from "./logger.js";
 export type { FrontendOptions } from "./frontend-api/frontend-api.js";

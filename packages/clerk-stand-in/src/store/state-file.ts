@@ -123,6 +123,23 @@ export class StateFile {
     }
   }
 
+  /**
+   * Starts over: empties every table of the file at `path`, keys and secrets
+   * included. Null when there is no file. Throws StateFileInUse while a
+   * stand-in runs on it (reset that one through its control API instead).
+   */
+  static erase(path: string, logger: Logger): (StateCounts & { keys: number }) | null {
+    if (!existsSync(path)) return null;
+    const file = StateFile.open(path, logger);
+    try {
+      const keys = file.instance().kid ? 1 : 0;
+      const erased = file.clear(["users", "clients", "sessions", "deliveries", "webhook_endpoints", "instance"]);
+      return { ...(erased as StateCounts), keys };
+    } finally {
+      file.close();
+    }
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -222,7 +239,7 @@ export class StateFile {
 /** Another process (a running stand-in) holds the file. */
 export class StateFileInUse extends Error {
   constructor(readonly path: string) {
-    super(`${path} is in use by another Clerk stand-in (stop it first, or use --ephemeral)`);
+    super(`${path} is in use by another Clerk stand-in: stop that one first`);
   }
 }
 

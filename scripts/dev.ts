@@ -21,6 +21,8 @@ import { DEMO_USER, hasRealClerkKeys, startOfflineClerk, type OfflineClerk } fro
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Where the stand-in remembers users, sessions and keys between runs; `npm run clerk:stand-in -- reset` empties it. */
 const STAND_IN_STATE_FILE = join(root, "data", "clerk-stand-in.db");
+/** The stand-in's per-run control token, 0600, where `npm run clerk:stand-in -- …` looks for it by default. */
+const STAND_IN_CONTROL_TOKEN_FILE = join(root, "data", "clerk-stand-in.control.json");
 const production = process.argv.includes("--production");
 
 function bin(name: string): string {
@@ -43,6 +45,7 @@ function banner(offline: OfflineClerk): string {
     `  Stand-in     ${standIn.url}  (Backend API, Frontend API at /fapi, clerk-js at /clerk-js)`,
     `  Webhooks     → ${standIn.deliveries.endpoints.join(", ")}`,
     `  Inspect      npm run clerk:stand-in -- users | deliveries | fault …  (--url ${standIn.url})`,
+    `               (its control token is in data/clerk-stand-in.control.json, 0600; the CLI reads it from there)`,
     `  Remembers    accounts, sessions and keys in data/clerk-stand-in.db  (start over: npm run clerk:stand-in -- reset)`,
     ``,
     `To use your own Clerk instance instead, set CLERK_PUBLISHABLE_KEY and CLERK_SECRET_KEY.`,
@@ -100,7 +103,12 @@ async function main(): Promise<void> {
   let offline: OfflineClerk;
   try {
     // The demo user is seeded once the app answers, so its user.created webhook finds the app listening.
-    offline = await startOfflineClerk({ seedDemoUser: false, logger: consoleLogger, stateFile: STAND_IN_STATE_FILE });
+    offline = await startOfflineClerk({
+      seedDemoUser: false,
+      logger: consoleLogger,
+      stateFile: STAND_IN_STATE_FILE,
+      controlTokenFile: STAND_IN_CONTROL_TOKEN_FILE,
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(

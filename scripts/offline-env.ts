@@ -44,6 +44,11 @@ export interface OfflineClerkOptions {
    * a restart keeps accounts, browser sessions and keys. Absent: memory only.
    */
   stateFile?: string;
+  /**
+   * Where to write the stand-in's per-run control token (`{ url, token }`,
+   * 0600) for the CLI (`npm run dev`: data/clerk-stand-in.control.json).
+   */
+  controlTokenFile?: string;
 }
 
 export interface OfflineClerk {
@@ -87,6 +92,7 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
     frontendHost: (url) => new URL(url).host,
     logger: options.logger,
     stateFile: options.stateFile,
+    controlTokenFile: options.controlTokenFile,
     frontend: {
       signInUrl: "/sign-in",
       signUpUrl: "/sign-up",
@@ -95,6 +101,8 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
       homeUrl: "/",
       ...options.frontend,
       browserHostname,
+      // CORS for the app's own page only (ports differ, so the browser asks).
+      allowedOrigins: [appUrl, ...(options.frontend?.allowedOrigins ?? [])],
     },
   };
   const standIn = await startClerkStandIn(standInOptions);

@@ -27,7 +27,7 @@ const MiB = 1024 * 1024;
 async function control(standIn: ClerkStandIn, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${standIn.url}/_control/${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${standIn.controlToken}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`stand-in ${path}: ${response.status} ${await response.text()}`);

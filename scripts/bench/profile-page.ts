@@ -59,7 +59,7 @@ async function main() {
     await offline.standIn.deliveries.waitForIdle();
     const response = await fetch(`${offline.env.CLERK_PROXY_URL}/_testing/sign-in`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${offline.standIn.controlToken}` },
       body: JSON.stringify({ identifier: DEMO_USER.email, password: DEMO_USER.password, origin: offline.appUrl }),
     });
     if (!response.ok) throw new Error(`sign-in: ${response.status} ${await response.text()}`);

@@ -51,6 +51,7 @@ export default async function globalSetup() {
     tunnelUrl: tunnel.url,
     databasePath,
     webhookSecret: offline.standIn.webhookSecret,
+    controlToken: offline.standIn.controlToken,
   };
   writeFileSync(E2E_STATE_FILE, JSON.stringify(world, null, 2));
 

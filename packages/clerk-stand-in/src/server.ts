@@ -7,8 +7,13 @@ import { WebhookDeliveries } from "./webhooks/deliveries.js";
 import { FaultSwitches } from "./control/faults.js";
 import * as frontend from "./frontend-api/frontend-api.js";
 import { newId } from "./ids.js";
-import { isLoopbackHost } from "./loopback.js";
+import { refuseMalformedHost } from "./guards.js";
 import { standInRoutes } from "./routes.js";
+import {
+  generateControlToken,
+  removeControlTokenFile,
+  writeControlTokenFile,
+} from "./control/control-token.js";
 import { openInstance } from "./instance.js";
 import type { InstanceKeys } from "./keys.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -45,6 +50,10 @@ export interface StandInOptions {
    * delivery log across restarts (created 0600). Absent: memory only.
    */
   stateFile?: string;
+  /** The token the control routes and `/fapi/_testing/sign-in` require (`Authorization: Bearer …`). Generated when absent. */
+  controlToken?: string;
+  /** Writes `{ url, token }` here (0600) once listening, for the CLI; removed on close. */
+  controlTokenFile?: string;
 }
 
 export interface ClerkStandIn {
@@ -60,6 +69,10 @@ export interface ClerkStandIn {
   /** What an app needs: CLERK_API_URL, CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, CLERK_JWT_KEY, CLERK_WEBHOOK_SIGNING_SECRET (+ the Frontend API's). */
   env(): Record<string, string>;
   addWebhookUrl(url: string): void;
+  /** The per-run token of the control routes and the testing sign-in. */
+  controlToken: string;
+  /** Lets the Frontend API answer CORS for one more app origin (e.g. an app started after the stand-in). */
+  allowOrigin(origin: string): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +116,9 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   const keys = instance.createKeys({ frontendHost, live: options.publishableKeyKind === "live" });
   const frontendContext: frontend.FrontendContext = { store, keys, options, url };
   const frontendEnv = (frontend as { frontendEnv?: FrontendEnv }).frontendEnv;
+  const controlToken = options.controlToken ?? generateControlToken();
+  // CORS is for the app's origins only: any other page must not read a signed-in user's client.
+  const allowedOrigins = new Set((options.frontend?.allowedOrigins ?? []).map(originOf));
 
   const standIn: ClerkStandIn = {
     url,
@@ -123,7 +139,10 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
       ...(frontendEnv?.(frontendContext) ?? {}),
     }),
     addWebhookUrl: (webhookUrl) => deliveries.addEndpoint(webhookUrl),
+    controlToken,
+    allowOrigin: (origin) => void allowedOrigins.add(originOf(origin)),
     close: async () => {
+      if (options.controlTokenFile) removeControlTokenFile(options.controlTokenFile, controlToken);
       deliveries.close();
       faults.clear();
       server.closeAllConnections();
@@ -154,19 +173,22 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
     backendApi: { store, keys, faults },
     control: controlContext,
     frontend: frontendContext,
-    allowsFrontendOrigin: (origin) => {
-      try {
-        return isLoopbackHost(new URL(origin).hostname);
-      } catch {
-        return false;
-      }
-    },
+    allowsFrontendOrigin: (origin) => allowedOrigins.has(origin),
+    controlToken,
+    port,
   });
   // Leaves the process's global Request/Response alone: the stand-in often shares a process with the code under test.
-  handle = getRequestListener(routes.fetch, { overrideGlobalObjects: false });
+  const listener = getRequestListener(routes.fetch, { overrideGlobalObjects: false });
+  handle = (req, res) => refuseMalformedHost(req, res) || listener(req, res);
 
+  if (options.controlTokenFile) writeControlTokenFile(options.controlTokenFile, { url, token: controlToken });
   logger.info(`listening on ${url} (webhooks → ${deliveries.endpoints.join(", ") || "none yet"})`);
   return standIn;
+}
+
+/** `http://localhost:3000/` and `http://localhost:3000` are one origin. */
+function originOf(url: string): string {
+  return new URL(url).origin;
 }
 
 function readSeedFile(path: string): SeedUser[] {

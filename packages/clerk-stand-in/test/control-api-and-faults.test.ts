@@ -23,7 +23,10 @@ beforeEach(async () => {
 async function control(method: string, path: string, body?: unknown) {
   const response = await fetch(`${standIn.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${standIn.controlToken}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, json: (await response.json()) as any };

@@ -48,7 +48,7 @@ async function startStandIn(kind: "live" | "test", frontend: FrontendOptions = {
   const options: StandInOptions = {
     publishableKeyKind: kind,
     frontendHost: (url) => new URL(url).host,
-    frontend,
+    frontend: { allowedOrigins: [APP], ...frontend },
   };
   const standIn = await startClerkStandIn(options);
   standIn.store.seed([{ email_address: [DEMO.email], password: DEMO.password, first_name: "Demo", last_name: "User" }]);
@@ -111,7 +111,7 @@ describe("Frontend API with a production (pk_live_) key", () => {
   });
   afterAll(() => standIn.close());
 
-  it("answers CORS with credentials for loopback app origins only", async () => {
+  it("answers CORS with credentials for the configured app origin only", async () => {
     const base = `${standIn.env().CLERK_PROXY_URL}/v1/environment`;
     const fromApp = await fetch(base, { headers: { origin: APP } });
     expect(fromApp.headers.get("access-control-allow-origin")).toBe(APP);
@@ -242,7 +242,7 @@ describe("Frontend API with a production (pk_live_) key", () => {
   it("POST /fapi/_testing/sign-in returns Playwright-ready cookies the SDK accepts", async () => {
     const response = await fetch(`${standIn.env().CLERK_PROXY_URL}/_testing/sign-in`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${standIn.controlToken}` },
       body: JSON.stringify({ identifier: DEMO.email, password: DEMO.password, origin: APP }),
     });
     const body = (await response.json()) as { cookies: Array<{ name: string; value: string; path: string; domain: string }> };
@@ -255,7 +255,7 @@ describe("Frontend API with a production (pk_live_) key", () => {
 
     const wrong = await fetch(`${standIn.env().CLERK_PROXY_URL}/_testing/sign-in`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${standIn.controlToken}` },
       body: JSON.stringify({ identifier: DEMO.email, password: "nope" }),
     });
     expect(wrong.status).toBe(422);

@@ -38,6 +38,7 @@ async function startWorld(frontend: FrontendOptions = {}, webhookUrls: string[] 
     proxyUrl: env.CLERK_PROXY_URL,
     clerkJsUrl: env.CLERK_JS,
   });
+  world.allowOrigin(page.origin);
   return { standIn: world, app: page };
 }
 
@@ -174,6 +175,7 @@ test("an unknown email shows Clerk's error", async ({ page }) => {
 test("POST /fapi/_testing/sign-in signs a browser in without the UI", async ({ page, context, request }) => {
   const response = await request.post(`${standIn.env().CLERK_PROXY_URL}/_testing/sign-in`, {
     data: { identifier: DEMO.email, origin: app.origin },
+    headers: { authorization: `Bearer ${standIn.controlToken}` },
   });
   expect(response.status()).toBe(200);
   const body = (await response.json()) as { session_id: string; cookies: Parameters<BrowserContext["addCookies"]>[0] };

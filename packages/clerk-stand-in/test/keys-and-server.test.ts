@@ -38,7 +38,7 @@ describe("stand-in server", () => {
         CLERK_WEBHOOK_SIGNING_SECRET: "whsec_dGVzdCBzZWNyZXQgZm9yIHN0YW5kLWlu",
       });
       for (const path of ["/nowhere", "/_control/nowhere"]) {
-        const response = await fetch(`${standIn.url}${path}`);
+        const response = await fetch(`${standIn.url}${path}`, { headers: { authorization: `Bearer ${standIn.controlToken}` } });
         expect(response.status).toBe(404);
         expect(((await response.json()) as any).errors[0].code).toBe("resource_not_found");
       }

@@ -120,7 +120,7 @@ describe("session tokens through the running stand-in", () => {
     standIn.store.create({ email_address: ["jwks@example.test"], password: "correct horse" });
     const res = await fetch(`${standIn.env().CLERK_PROXY_URL}/_testing/sign-in`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${standIn.controlToken}` },
       body: JSON.stringify({ identifier: "jwks@example.test", origin: APP_ORIGIN }),
     });
     expect(res.status).toBe(200);

@@ -15,6 +15,8 @@ export interface E2EWorld {
   tunnelUrl: string;
   databasePath: string;
   webhookSecret: string;
+  /** The stand-in's per-run token for its control API and testing sign-in. */
+  controlToken: string;
 }
 
 export const E2E_STATE_FILE = fileURLToPath(new URL("../../../test-results/e2e-world.json", import.meta.url));
@@ -29,7 +31,10 @@ export function world(): E2EWorld {
 export async function control<T = any>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const response = await fetch(`${world().standInUrl}/_control${path}`, {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers: init.body === undefined ? {} : { "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${world().controlToken}`,
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await response.text();
@@ -72,7 +77,7 @@ export async function deliveriesFor(userId: string): Promise<any[]> {
 export async function signIn(context: BrowserContext, user: TestUser) {
   const response = await fetch(`${world().standInUrl}/fapi/_testing/sign-in`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${world().controlToken}` },
     body: JSON.stringify({ user_id: user.id, origin: world().appUrl, domain: "localhost" }),
   });
   if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);

@@ -49,6 +49,11 @@ export interface FrontendOptions {
    * `localhost`); the URLs in frontendEnv() use it.
    */
   browserHostname?: string;
+  /**
+   * The app's origins (`http://localhost:3000`): the only ones the Frontend
+   * API answers CORS for. None by default; `ClerkStandIn.allowOrigin` adds one.
+   */
+  allowedOrigins?: string[];
 }
 
 export interface FrontendContext {

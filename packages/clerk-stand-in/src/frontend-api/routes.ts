@@ -35,7 +35,14 @@ import {
  * method clerk-js means: it tunnels PATCH and DELETE through POST with
  * `?_method=`, which `untunnel` undoes before routing.
  */
-export function frontendApiRoutes(ctx: FrontendContext, allowsOrigin: (origin: string) => boolean): Hono<StandInEnv> {
+export interface FrontendApiGuards {
+  /** True for the app's own origins: the only ones answered with CORS. */
+  allowsOrigin(origin: string): boolean;
+  /** What the testing shortcut needs, as it mints sessions: the control token. */
+  testingGuard: MiddlewareHandler<StandInEnv>;
+}
+
+export function frontendApiRoutes(ctx: FrontendContext, guards: FrontendApiGuards): Hono<StandInEnv> {
   const fapi = new Hono<StandInEnv>().basePath(FAPI_MOUNT);
   const on = (handler: FapiHandler) => fapiHandler(ctx, handler);
 
@@ -43,7 +50,7 @@ export function frontendApiRoutes(ctx: FrontendContext, allowsOrigin: (origin: s
   fapi.patch("/v1/environment", on(environment));
   fapi.post("/v1/dev_browser", on(devBrowser));
   fapi.get("/v1/client/handshake", on(handshake));
-  fapi.post("/_testing/sign-in", on(testingSignIn));
+  fapi.post("/_testing/sign-in", guards.testingGuard, on(testingSignIn));
 
   fapi.on(["GET", "POST", "PUT"], "/v1/client", on(getClient));
   fapi.delete("/v1/client", on(endAllSessions));
@@ -85,7 +92,7 @@ export function frontendApiRoutes(ctx: FrontendContext, allowsOrigin: (origin: s
   });
 
   const mount = new Hono<StandInEnv>();
-  mount.use(corsFor(allowsOrigin));
+  mount.use(corsFor(guards.allowsOrigin));
   mount.all("*", async (c) => fapi.fetch(await untunnel(c.req.raw), c.env));
   return mount;
 }

@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { callControl, resolveControlTarget } from "./control/control-client.js";
+import { DEFAULT_CONTROL_TOKEN_FILE } from "./control/control-token.js";
 import { consoleLogger } from "./logger.js";
 import { startClerkStandIn } from "./server.js";
+import { StateFile } from "./store/state-file.js";
+
+/** Relative to where it is started: in this repository the same file `npm run dev` uses. */
+const DEFAULT_STATE_FILE = "data/clerk-stand-in.db";
 
 const HELP = `Offline Clerk stand-in: Backend API, Svix-signed webhooks, Frontend API, fault switches.
 
@@ -14,13 +20,24 @@ Start one:
     --time-scale <x>       multiply Svix's retry gaps (default 1; 0.001 = 5 s → 5 ms)
     --frontend-host <h>    host encoded in the publishable key (default 127.0.0.1:<port>)
     --test                 issue a pk_test_ (development) key instead of pk_live_
+    --state-file <file>    where users, sessions, keys and the delivery log are kept (default ${DEFAULT_STATE_FILE})
+    --ephemeral            keep everything in memory only; a restart starts from nothing
+    --app-origin <url>     the app's origin, answered with CORS by the Frontend API (repeatable;
+                           default http://localhost:3000)
+    --token-file <file>    where to write the control token for this CLI (default ${DEFAULT_CONTROL_TOKEN_FILE})
   It prints the env block (CLERK_API_URL, CLERK_SECRET_KEY, …) to export.
 
-Talk to a running one (default --url http://127.0.0.1:4010, or $CLERK_STAND_IN_URL):
-  reset                                  users, deliveries and faults (keys stay)
+Talk to a running one: --url <url>, else $CLERK_STAND_IN_URL, $CLERK_STAND_IN_PORT, the URL in
+${DEFAULT_CONTROL_TOKEN_FILE}, http://127.0.0.1:4010. Its control token: --token <t>, else
+$CLERK_STAND_IN_CONTROL_TOKEN, else that file (written by npm run dev and by start; --token-file <file>).
+  reset [--state-file <file>]            users, sessions, deliveries and faults (keys stay); with no stand-in
+                                         running, empties the state file itself, keys included
   seed <file.json> [--emit]              load users; --emit sends user.created webhooks
   seed --count <n> [--emit]              generate n realistic users
   users                                  list users
+  update <id> [--first-name <s>] [--last-name <s>] [--email <address>]
+                                         a "dashboard" edit; the app hears user.updated
+  delete <id>                            delete a user; the app hears user.deleted
   deliveries [--state failed]            the webhook delivery log
   wait                                   block until every delivery has settled
   fault deliveries --fail 2 | --drop 1 | --duplicate 1 | --reorder 3
@@ -40,7 +57,12 @@ async function main(argv: string[]): Promise<void> {
     args: rest,
     allowPositionals: true,
     options: {
-      url: { type: "string", default: process.env.CLERK_STAND_IN_URL ?? "http://127.0.0.1:4010" },
+      url: { type: "string" },
+      token: { type: "string" },
+      "token-file": { type: "string" },
+      "first-name": { type: "string" },
+      "last-name": { type: "string" },
+      email: { type: "string" },
       emit: { type: "boolean", default: false },
       count: { type: "string" },
       state: { type: "string" },
@@ -50,13 +72,15 @@ async function main(argv: string[]): Promise<void> {
       reorder: { type: "string" },
       mode: { type: "string" },
       "retry-after": { type: "string" },
+      "state-file": { type: "string", default: DEFAULT_STATE_FILE },
     },
   });
-  const control = (path: string, method = "GET", body?: unknown) => callControl(values.url!, path, method, body);
+  const target = resolveControlTarget({ url: values.url, token: values.token, tokenFile: values["token-file"] });
+  const control = (path: string, method = "GET", body?: unknown) => callControl(target, path, method, body);
 
   switch (command) {
     case "reset":
-      return print(await control("/_control/reset", "POST"));
+      return print(await reset(values["state-file"]!, control));
     case "seed": {
       const body = values.count
         ? { count: Number(values.count), emit: values.emit }
@@ -66,6 +90,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case "users":
       return print(await control("/_control/users"));
+    case "update":
+      return print(await control(`/_control/users/${userId(positionals[0], "update")}`, "PATCH", userPatch(values)));
+    case "delete":
+      return print(await control(`/_control/users/${userId(positionals[0], "delete")}`, "DELETE"));
     case "deliveries":
       return print(await control(`/_control/deliveries${values.state ? `?state=${values.state}` : ""}`));
     case "wait":
@@ -91,6 +119,10 @@ async function start(args: string[]): Promise<void> {
       "time-scale": { type: "string", default: "1" },
       "frontend-host": { type: "string" },
       test: { type: "boolean", default: false },
+      "state-file": { type: "string", default: DEFAULT_STATE_FILE },
+      ephemeral: { type: "boolean", default: false },
+      "app-origin": { type: "string", multiple: true, default: ["http://localhost:3000"] },
+      "token-file": { type: "string", default: DEFAULT_CONTROL_TOKEN_FILE },
     },
   });
   const standIn = await startClerkStandIn({
@@ -103,13 +135,24 @@ async function start(args: string[]): Promise<void> {
     // naming this server, and browser URLs on "localhost" so cookies reach the app.
     frontendHost: values["frontend-host"] ?? ((url) => new URL(url).host),
     publishableKeyKind: values.test ? "test" : "live",
-    frontend: { browserHostname: "localhost" },
+    frontend: { browserHostname: "localhost", allowedOrigins: values["app-origin"] },
+    controlTokenFile: values["token-file"],
     logger: consoleLogger,
+    stateFile: values.ephemeral ? undefined : values["state-file"],
   });
+  process.stdout.write(
+    values.ephemeral
+      ? "\n# State: memory only (--ephemeral)\n"
+      : `\n# State: ${values["state-file"]} (users, sessions, keys; \`reset\` starts over, --ephemeral keeps nothing)\n`,
+  );
   const env = Object.entries(standIn.env())
     .map(([key, value]) => `export ${key}='${value}'`)
     .join("\n");
   process.stdout.write(`\n# Clerk stand-in on ${standIn.url} — paste into your shell or .env:\n${env}\n\n`);
+  process.stdout.write(
+    `# Its control token (for /_control and /fapi/_testing; also in ${values["token-file"]}, 0600):\n` +
+      `export CLERK_STAND_IN_CONTROL_TOKEN='${standIn.controlToken}'\n\n`,
+  );
   const stop = async () => {
     await standIn.close();
     process.exit(0);
@@ -137,21 +180,36 @@ async function fault(kind: string | undefined, values: Record<string, unknown>, 
   throw new Error(`fault needs deliveries, api or clear\n\n${HELP}`);
 }
 
+/** The running stand-in resets itself (its keys stay, the app uses them); with none running, the file starts over. */
+async function reset(statePath: string, control: (path: string, method?: string) => Promise<unknown>): Promise<unknown> {
+  try {
+    return await control("/_control/reset", "POST");
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== "ECONNREFUSED") throw error;
+  }
+  const erased = StateFile.erase(statePath, consoleLogger);
+  return { ok: true, stateFile: statePath, erased: erased ?? "nothing (no state file)" };
+}
+
+function userId(id: string | undefined, command: string): string {
+  if (!id) throw new Error(`${command} needs a user id (user_…): clerk-stand-in ${command} <id>; \`users\` lists them.`);
+  return encodeURIComponent(id);
+}
+
+/** The control API's dashboard edit: names, and the primary email replaced. */
+function userPatch(values: { "first-name"?: string; "last-name"?: string; email?: string }): Record<string, string> {
+  const patch: Record<string, string> = {};
+  if (values["first-name"] !== undefined) patch.first_name = values["first-name"];
+  if (values["last-name"] !== undefined) patch.last_name = values["last-name"];
+  if (values.email !== undefined) patch.primary_email_address = values.email;
+  if (Object.keys(patch).length === 0) throw new Error("update needs at least one of --first-name, --last-name, --email");
+  return patch;
+}
+
 function readUsers(path: string | undefined): unknown[] {
   if (!path) throw new Error("seed needs a file or --count");
   const parsed = JSON.parse(readFileSync(path, "utf8")) as unknown;
   return Array.isArray(parsed) ? parsed : (parsed as { users: unknown[] }).users;
-}
-
-async function callControl(baseUrl: string, path: string, method: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(new URL(path, baseUrl), {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const result = (await response.json()) as unknown;
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${JSON.stringify(result)}`);
-  return result;
 }
 
 function print(value: unknown): void {

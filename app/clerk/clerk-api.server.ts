@@ -10,9 +10,9 @@ import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-u
  */
 
 export type ClerkApiFailure =
-  | { kind: "not_found"; message: string }
+  | { kind: "not_found"; message: string; detail?: string }
   | { kind: "rate_limited"; message: string; retryAfterSeconds: number | null }
-  | { kind: "unavailable"; message: string; status: number | null }
+  | { kind: "unavailable"; message: string; status: number | null; detail?: string }
   | { kind: "timeout"; message: string };
 
 export class ClerkApiError extends Error {
@@ -35,7 +35,9 @@ export function getClerkClient(config: ClerkConfig = readClerkConfig()): ClerkCl
 export function toClerkApiFailure(error: unknown): ClerkApiFailure {
   if (error instanceof ClerkApiError) return error.failure;
   if (isClerkAPIResponseError(error)) {
-    if (error.status === 404) return { kind: "not_found", message: "Clerk has no such user." };
+    // Clerk's own words (e.g. which key is wrong), for tools that print them; the pages use `message`.
+    const detail = error.errors[0]?.longMessage ?? error.errors[0]?.message;
+    if (error.status === 404) return { kind: "not_found", message: "Clerk has no such user.", detail };
     if (error.status === 429) {
       const retryAfterSeconds = typeof error.retryAfter === "number" ? error.retryAfter : null;
       return { kind: "rate_limited", message: "Clerk is rate-limiting requests.", retryAfterSeconds };
@@ -44,9 +46,16 @@ export function toClerkApiFailure(error: unknown): ClerkApiFailure {
       kind: "unavailable",
       message: error.status ? `Clerk answered with an error (HTTP ${error.status}).` : "Clerk could not be reached.",
       status: error.status ?? null,
+      detail,
     };
   }
   return { kind: "unavailable", message: "Clerk could not be reached.", status: null };
+}
+
+/** Asking again can help: a 5xx, a timeout, a dropped connection (429s wait for Retry-After instead). */
+export function isRetryableFailure(failure: ClerkApiFailure): boolean {
+  if (failure.kind === "timeout") return true;
+  return failure.kind === "unavailable" && (failure.status === null || failure.status >= 500);
 }
 
 /** Rejects with a `timeout` failure when `promise` takes longer than `ms`. */

@@ -3,7 +3,7 @@ import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk, upsertUsersFromClerk } from "~/db/user-writer.server";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, BackfillStopped, type BackfillProgress } from "~/backfill/backfill-users.server";
-import { clerkUsersAsRows, clientFor, liveRows, recordingRetryPolicy, tableSnapshot } from "./support";
+import { clerkUsersAsRows, clientFor, liveRows, recordingRetryPolicy, tableSnapshot, UNLIMITED } from "./support";
 
 // 4,000 users: at least 8 pages of 500 (Clerk's largest), walked as several created_at ranges at once.
 const USERS = 4_000;
@@ -48,6 +48,7 @@ describe("npm run sync:all against the stand-in", () => {
     const { policy, waits } = recordingRetryPolicy();
     const summary = await backfillUsersFromClerk({
       client: clientFor(standIn),
+      limiter: UNLIMITED,
       db: db(),
       retry: policy,
       progress: faultsAfterPages({
@@ -71,7 +72,7 @@ describe("npm run sync:all against the stand-in", () => {
 
   it("changes nothing on a second run and reports every user unchanged", async () => {
     const before = tableSnapshot(db()).replace(/"synced_at":\d+/g, "");
-    const summary = await backfillUsersFromClerk({ client: clientFor(standIn), db: db() });
+    const summary = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db() });
     expect(summary).toMatchObject({ listed: USERS, created: 0, updated: 0, unchanged: USERS, skipped: 0, pruned: 0 });
     expect(tableSnapshot(db()).replace(/"synced_at":\d+/g, "")).toBe(before);
   });
@@ -82,7 +83,7 @@ describe("npm run sync:all against the stand-in", () => {
     tombstoneUserFromClerk(deletedHere.clerkId, "webhook", db());
     const before = tableSnapshot(db());
 
-    const summary = await backfillUsersFromClerk({ client: clientFor(standIn), db: db() });
+    const summary = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db() });
 
     expect(summary).toMatchObject({ created: 0, updated: 0, unchanged: USERS - 2, skipped: 2, skippedStale: 1, skippedDeleted: 1 });
     expect(tableSnapshot(db())).toBe(before);
@@ -101,12 +102,12 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     const tombstone = ids[11]; // deleted here, still in Clerk: skipped, stays deleted
 
     const before = tableSnapshot(db());
-    const preview = await backfillUsersFromClerk({ client: clientFor(standIn), db: db(), prune: true, dryRun: true });
+    const preview = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db(), prune: true, dryRun: true });
     expect(preview).toMatchObject({ dryRun: true, created: 3, updated: 10, skipped: 2, pruned: 5 });
     expect(preview.prunedIds.sort()).toEqual([...deleted].sort());
     expect(tableSnapshot(db())).toBe(before);
 
-    const applied = await backfillUsersFromClerk({ client: clientFor(standIn), db: db(), prune: true });
+    const applied = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db(), prune: true });
     expect(applied).toMatchObject({ dryRun: false, created: 3, updated: 10, skipped: 2, pruned: 5 });
 
     for (const id of deleted) {
@@ -125,7 +126,7 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     stored.delete(stale);
     expect(stored).toEqual(clerk);
 
-    const again = await backfillUsersFromClerk({ client: clientFor(standIn), db: db(), prune: true });
+    const again = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db(), prune: true });
     expect(again).toMatchObject({ created: 0, updated: 0, pruned: 0, unchanged: clerk.size });
   });
 
@@ -133,6 +134,7 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     let newcomer = "";
     const summary = await backfillUsersFromClerk({
       client: clientFor(standIn),
+      limiter: UNLIMITED,
       db: db(),
       prune: true,
       progress: {
@@ -156,12 +158,12 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     const empty = await startClerkStandIn({ port: 0 });
     try {
       const before = tableSnapshot(db());
-      const run = backfillUsersFromClerk({ client: clientFor(empty), db: db(), prune: true });
+      const run = backfillUsersFromClerk({ client: clientFor(empty), limiter: UNLIMITED, db: db(), prune: true });
       await expect(run).rejects.toThrow(BackfillStopped);
       await expect(run).rejects.toThrow(/Refusing to tombstone \d+ of the \d+ stored users.*--force/);
       expect(tableSnapshot(db())).toBe(before);
 
-      const forcedPreview = await backfillUsersFromClerk({ client: clientFor(empty), db: db(), prune: true, force: true, dryRun: true });
+      const forcedPreview = await backfillUsersFromClerk({ client: clientFor(empty), limiter: UNLIMITED, db: db(), prune: true, force: true, dryRun: true });
       expect(forcedPreview.pruned).toBe(liveRows(db()).size);
       expect(tableSnapshot(db())).toBe(before);
     } finally {

@@ -2,7 +2,8 @@ import { createClerkClient, type ClerkClient } from "@clerk/backend";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import type { AppDatabase } from "~/db/db.server";
 import type { ClerkStandIn } from "@clerk-sync/clerk-stand-in";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../scripts/lib/clerk-retry";
+import type { LimiterSettings } from "~/clerk/clerk-rate-limiter.server";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "~/clerk/clerk-retry.server";
 
 /** The SDK pointed at a stand-in, as `sync:all` builds it from CLERK_API_URL. */
 export function clientFor(standIn: ClerkStandIn): ClerkClient {
@@ -45,3 +46,6 @@ export function liveRows(db: AppDatabase) {
 export function tableSnapshot(db: AppDatabase): string {
   return JSON.stringify(db.$client.prepare("select * from users order by id").all());
 }
+
+/** Far above the stand-in's speed: the tests that are not about the rate limit do not wait for it. */
+export const UNLIMITED: LimiterSettings = { requestsPerSecond: 10_000, burst: 1_000 };

@@ -80,15 +80,50 @@ export function orderingFor(orderBy: string | undefined): Ordering {
 }
 
 function hasFilters(params: UserListParams): boolean {
+  return hasNonTimeFilters(params) || params.created_at_before !== undefined || params.created_at_after !== undefined;
+}
+
+function hasNonTimeFilters(params: UserListParams): boolean {
   return Boolean(
     params.email_address?.length ||
       params.user_id?.length ||
       params.external_id?.length ||
       params.username?.length ||
-      params.query ||
-      params.created_at_before !== undefined ||
-      params.created_at_after !== undefined,
+      params.query,
   );
+}
+
+/** The matching users as positions [start, end) of an ascending array, so a page need not copy them. */
+interface MatchingWindow {
+  ascending: UserRecord[];
+  start: number;
+  end: number;
+}
+
+/** First position whose created_at is above `after` (or at/above `atLeast`). */
+function firstCreatedAbove(ascending: UserRecord[], threshold: number, inclusive: boolean): number {
+  let low = 0;
+  let high = ascending.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const createdAt = ascending[mid].json.created_at;
+    if (inclusive ? createdAt < threshold : createdAt <= threshold) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function matchingWindow(source: ListSource, params: UserListParams, ordering: Ordering): MatchingWindow {
+  // created_at ranges over the creation order are two binary searches: a backfill
+  // that walks many ranges of a million users must not scan them all per page.
+  if (ordering.field === "created_at" && !hasNonTimeFilters(params)) {
+    const ascending = source.ascending(ordering);
+    const start = params.created_at_after === undefined ? 0 : firstCreatedAbove(ascending, params.created_at_after, false);
+    const end = params.created_at_before === undefined ? ascending.length : firstCreatedAbove(ascending, params.created_at_before, true);
+    return { ascending, start, end: Math.max(start, end) };
+  }
+  const records = matchingRecords(source, params, ordering);
+  return { ascending: records, start: 0, end: records.length };
 }
 
 /** `+id`/`-id` include/exclude lists, as Clerk's user_id and external_id filters take them. */
@@ -114,6 +149,10 @@ function queryMatcher(query: string | undefined): ((user: ClerkUserJSON) => bool
 /** All users matching the filters, ascending by the ordering's field. */
 export function matchingRecords(source: ListSource, params: UserListParams, ordering = orderingFor(params.order_by)): UserRecord[] {
   if (!hasFilters(params)) return source.ascending(ordering);
+  if (ordering.field === "created_at" && !hasNonTimeFilters(params)) {
+    const { ascending, start, end } = matchingWindow(source, params, ordering);
+    return ascending.slice(start, end);
+  }
   const candidates = params.email_address?.length
     ? [...new Set(source.byEmails(params.email_address))].sort(ordering.compareAscending)
     : source.ascending(ordering);
@@ -132,7 +171,7 @@ export function matchingRecords(source: ListSource, params: UserListParams, orde
   });
 }
 
-/** One page: O(limit) once the ascending view exists, however deep the offset or cursor. */
+/** One page: O(limit + log n) once the ascending view exists, however deep the offset or cursor. */
 export function listPage(source: ListSource, params: UserListParams, maxLimit = 500): UserRecord[] {
   const limit = params.limit ?? 10;
   const offset = params.offset ?? 0;
@@ -143,18 +182,19 @@ export function listPage(source: ListSource, params: UserListParams, maxLimit = 
     throw paramValueInvalid("offset", "offset must be an integer greater than or equal to 0.");
   }
   const ordering = orderingFor(params.order_by);
-  const ascending = matchingRecords(source, params, ordering);
-  let start = offset;
-  if (params.starting_after !== undefined) start = cursorStart(source, ascending, ordering, params, offset);
+  const window = matchingWindow(source, params, ordering);
+  let skip = offset;
+  if (params.starting_after !== undefined) skip = cursorStart(source, window, ordering, params, offset);
   const page: UserRecord[] = [];
-  const total = ascending.length;
-  for (let position = start; position < total && page.length < limit; position++) {
-    page.push(ascending[ordering.descending ? total - 1 - position : position]);
+  const total = window.end - window.start;
+  for (let position = skip; position < total && page.length < limit; position++) {
+    page.push(window.ascending[window.start + (ordering.descending ? total - 1 - position : position)]);
   }
   return page;
 }
 
-function cursorStart(source: ListSource, ascending: UserRecord[], ordering: Ordering, params: UserListParams, offset: number): number {
+/** How many matching users the page after the cursor skips, counted in the requested direction. */
+function cursorStart(source: ListSource, window: MatchingWindow, ordering: Ordering, params: UserListParams, offset: number): number {
   if (ordering.field !== "created_at") {
     throw paramValueInvalid("starting_after", "starting_after can only be used with created_at ordering.");
   }
@@ -163,14 +203,14 @@ function cursorStart(source: ListSource, ascending: UserRecord[], ordering: Orde
   if (!cursor) throw paramValueInvalid("starting_after", "starting_after must be the id of an existing user.");
   // Count the users strictly before the cursor in creation order; the cursor
   // need not match the filters, only mark a place in the order.
-  let low = 0;
-  let high = ascending.length;
+  let low = window.start;
+  let high = window.end;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (compareRecords(ascending[mid], cursor) < 0) low = mid + 1;
+    if (compareRecords(window.ascending[mid], cursor) < 0) low = mid + 1;
     else high = mid;
   }
-  const before = low;
-  const cursorIncluded = ascending[low] === cursor ? 1 : 0;
-  return ordering.descending ? ascending.length - before : before + cursorIncluded;
+  const before = low - window.start;
+  const cursorIncluded = low < window.end && window.ascending[low] === cursor ? 1 : 0;
+  return ordering.descending ? window.end - window.start - before : before + cursorIncluded;
 }

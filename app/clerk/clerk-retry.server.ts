@@ -1,12 +1,13 @@
-import { isClerkAPIResponseError } from "@clerk/remix/errors";
-import { toClerkApiFailure, withTimeout } from "~/clerk/clerk-api.server";
+import { isRetryableFailure, toClerkApiFailure, withTimeout } from "./clerk-api.server";
+import type { RequestRateLimiter } from "./clerk-rate-limiter.server";
 
 /**
- * How the day-two tools call Clerk's Backend API: a 429 waits as long as
+ * How the backfill calls Clerk's Backend API: a 429 waits as long as
  * Retry-After says and goes on (Clerk's limits are per 10 s window, so waiting
  * is always enough); a 5xx, a timeout or a dropped connection is retried with
  * backoff a bounded number of times; anything else (a bad key, a bad request)
- * stops at once, because asking again would get the same answer.
+ * stops at once, because asking again would get the same answer. Which is
+ * which is decided in one place, `toClerkApiFailure`.
  */
 
 export interface RetryPolicy {
@@ -57,69 +58,61 @@ export class ClerkCallFailed extends Error {
   }
 }
 
-type Classified =
-  | { kind: "rate_limited"; retryAfterSeconds: number | null }
-  | { kind: "retryable"; reason: string; status: number | null }
-  | { kind: "fatal"; reason: string; status: number | null };
-
-function detailOf(error: unknown): string {
-  if (!isClerkAPIResponseError(error)) return "";
-  const first = error.errors[0];
-  const detail = first?.longMessage ?? first?.message;
-  return detail ? ` ${detail}` : "";
+export interface ClerkCallOptions {
+  policy?: RetryPolicy;
+  onRetry?: (event: RetryEvent) => void;
+  /** Every attempt waits for its turn here; a 429 pauses it for everyone. */
+  limiter?: RequestRateLimiter;
 }
 
-export function classifyClerkError(error: unknown): Classified {
-  const failure = toClerkApiFailure(error);
+/** What a tool tells the person running it when the failure is final. */
+function explain(failure: ReturnType<typeof toClerkApiFailure>): { reason: string; status: number | null } {
   switch (failure.kind) {
-    case "rate_limited":
-      return { kind: "rate_limited", retryAfterSeconds: failure.retryAfterSeconds };
-    case "timeout":
-      return { kind: "retryable", reason: failure.message, status: null };
     case "not_found":
-      return { kind: "fatal", reason: `Clerk answered 404: is CLERK_API_URL right?${detailOf(error)}`, status: 404 };
+      return { reason: `Clerk answered 404: is CLERK_API_URL right?${failure.detail ? ` ${failure.detail}` : ""}`, status: 404 };
     case "unavailable": {
-      if (failure.status === null || failure.status >= 500) {
-        return { kind: "retryable", reason: failure.message, status: failure.status };
-      }
       const hint = failure.status === 401 || failure.status === 403 ? " Check CLERK_SECRET_KEY (Clerk's dashboard → API keys)." : "";
-      return { kind: "fatal", reason: `${failure.message}${detailOf(error)}${hint}`, status: failure.status };
+      const detail = isRetryableFailure(failure) || !failure.detail ? "" : ` ${failure.detail}`;
+      return { reason: `${failure.message}${detail}${hint}`, status: failure.status };
     }
+    default:
+      return { reason: failure.message, status: null };
   }
 }
 
-export async function callClerkWithRetry<T>(
-  call: () => Promise<T>,
-  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-  onRetry: (event: RetryEvent) => void = () => {},
-): Promise<T> {
+export async function callClerkWithRetry<T>(call: () => Promise<T>, options: ClerkCallOptions = {}): Promise<T> {
+  const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  const onRetry = options.onRetry ?? (() => {});
   let attempt = 0;
   let rateLimitWaits = 0;
   for (;;) {
     attempt++;
+    await options.limiter?.acquire();
     try {
       return await withTimeout(call(), policy.requestTimeoutMs);
     } catch (error) {
-      const classified = classifyClerkError(error);
-      if (classified.kind === "rate_limited") {
+      const failure = toClerkApiFailure(error);
+      if (failure.kind === "rate_limited") {
         // Waiting out a 429 is not a failure: it does not use up an attempt.
         attempt--;
         if (++rateLimitWaits > policy.maxRateLimitWaits) {
           throw new ClerkCallFailed(`Clerk kept answering 429 (rate limited) ${policy.maxRateLimitWaits} times in a row.`, 429, true);
         }
-        const seconds = classified.retryAfterSeconds ?? policy.defaultRetryAfterSeconds;
+        const seconds = failure.retryAfterSeconds ?? policy.defaultRetryAfterSeconds;
         const waitMs = Math.max(0, seconds) * 1000;
-        onRetry({ kind: "rate_limited", waitMs, retryAfterSeconds: classified.retryAfterSeconds });
+        options.limiter?.pause(waitMs);
+        onRetry({ kind: "rate_limited", waitMs, retryAfterSeconds: failure.retryAfterSeconds });
         await policy.sleep(waitMs);
         continue;
       }
       rateLimitWaits = 0;
-      if (classified.kind === "fatal") throw new ClerkCallFailed(classified.reason, classified.status, false);
+      const { reason, status } = explain(failure);
+      if (!isRetryableFailure(failure)) throw new ClerkCallFailed(reason, status, false);
       if (attempt >= policy.maxAttempts) {
-        throw new ClerkCallFailed(`${classified.reason} (gave up after ${attempt} attempts)`, classified.status, true);
+        throw new ClerkCallFailed(`${reason} (gave up after ${attempt} attempts)`, status, true);
       }
       const waitMs = policy.backoffMs(attempt);
-      onRetry({ kind: "retrying", waitMs, attempt, maxAttempts: policy.maxAttempts, reason: classified.reason });
+      onRetry({ kind: "retrying", waitMs, attempt, maxAttempts: policy.maxAttempts, reason });
       await policy.sleep(waitMs);
     }
   }

@@ -1,4 +1,4 @@
-import type { AppDatabase } from "~/db/db.server";
+import type { AppDatabase } from "./db.server";
 
 /**
  * The ids a full walk of Clerk's user list returned, kept in a SQLite temporary

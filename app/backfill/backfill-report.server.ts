@@ -1,6 +1,6 @@
 import cliProgress from "cli-progress";
-import type { BackfillProgress, BackfillSummary } from "./backfill";
-import type { RetryEvent } from "./clerk-retry";
+import type { BackfillProgress, BackfillSummary } from "./backfill-users.server";
+import type { RetryEvent } from "~/clerk/clerk-retry.server";
 
 /**
  * What `sync:all` shows while it runs: a redrawn bar on a terminal, plain lines

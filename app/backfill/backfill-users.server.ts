@@ -1,0 +1,334 @@
+import type { ClerkClient } from "@clerk/backend";
+import type { ClerkUserFields } from "~/clerk/clerk-user";
+import {
+  DEVELOPMENT_RATE_LIMIT,
+  limiterSettingsFor,
+  RequestRateLimiter,
+  type LimiterSettings,
+} from "~/clerk/clerk-rate-limiter.server";
+import { ClerkCallFailed, DEFAULT_RETRY_POLICY, type ClerkCallOptions, type RetryEvent, type RetryPolicy } from "~/clerk/clerk-retry.server";
+import { clerkIdsStillPresent, countClerkUsers, CLERK_MAX_PAGE_SIZE, CURSOR_GONE, listClerkUsers } from "~/clerk/clerk-user-pages.server";
+import { getDb, type AppDatabase } from "~/db/db.server";
+import { ListedClerkIds } from "~/db/listed-clerk-ids.server";
+import { tombstoneUsersFromClerk, upsertUsersFromClerk, type UserWriteOutcome } from "~/db/user-writer.server";
+import { CreatedAtRange, initialRanges } from "./created-at-ranges.server";
+
+/**
+ * `npm run sync:all`: brings SQLite back in step with Clerk. Each page of users
+ * goes through the one writer in one transaction with sync_source 'backfill',
+ * so the webhook's rules hold (older data never overwrites newer, tombstones
+ * stay deleted) and a run stopped halfway can simply be run again.
+ *
+ * Clerk answers a page in 100–300 ms and a cursor allows one page in flight at
+ * a time, so a single walk is bound by latency. The users are walked instead as
+ * several created_at ranges at once (created-at-ranges.server.ts), as fast as
+ * Clerk's rate limit allows and no faster: every request waits for a token
+ * from a client-side limiter set from the instance kind.
+ */
+
+export interface BackfillProgress {
+  /** After each page is committed. */
+  page(done: number, total: number): void;
+  retry(event: RetryEvent): void;
+  /** Reconcile: `candidates` stored users were not in the listing and are being checked with Clerk. */
+  checkingMissing?(candidates: number): void;
+  /** The run is over (finished or stopped): a progress bar stops drawing here. */
+  end(): void;
+}
+
+export interface BackfillOptions {
+  client: ClerkClient;
+  db?: AppDatabase;
+  /** Tombstone stored users that Clerk no longer has. */
+  prune?: boolean;
+  /** Report what would change, write nothing. */
+  dryRun?: boolean;
+  /** Prune even when it would tombstone most of the stored users. */
+  force?: boolean;
+  pageSize?: number;
+  retry?: RetryPolicy;
+  progress?: BackfillProgress;
+  now?: () => number;
+  /** Requests let out to Clerk (default: a development instance's limit, the safe side; see rateLimitForSecretKey). */
+  limiter?: LimiterSettings;
+  /** Ranges walked at once (default: enough to cover 300 ms of latency at the limiter's rate). */
+  concurrency?: number;
+  /** Each page's users as they are written: an audit hook for tests. */
+  onPage?: (clerkIds: readonly string[]) => void;
+}
+
+export interface BackfillSummary {
+  dryRun: boolean;
+  /** Users read from Clerk. */
+  listed: number;
+  pages: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Older than what is stored, or deleted here: left alone. */
+  skipped: number;
+  skippedStale: number;
+  skippedDeleted: number;
+  /** Only with `prune`: stored users Clerk no longer has, tombstoned (or that would be, in a dry run). */
+  pruned: number;
+  prunedIds: string[];
+  rateLimitWaits: number;
+  retries: number;
+  elapsedMs: number;
+  /** Requests sent to Clerk (retries included). */
+  requests: number;
+  /** created_at ranges walked (the first cut plus every split). */
+  ranges: number;
+  concurrency: number;
+  requestsPerSecond: number;
+}
+
+/** The run stopped: pages before `done` are committed; running again is safe. */
+export class BackfillStopped extends Error {
+  override name = "BackfillStopped";
+  constructor(
+    message: string,
+    readonly done: number,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
+/** Pruning that would erase more than this share of the live users needs --force. */
+export const MASS_PRUNE_SHARE = 0.5;
+const MASS_PRUNE_MIN = 10;
+
+const silentProgress: BackfillProgress = { page() {}, retry() {}, end() {} };
+
+/** Enough ranges in flight to cover 300 ms of latency at the allowed rate: 30 on production, 3 on development. */
+export function defaultConcurrency(limiter: LimiterSettings): number {
+  return Math.min(64, Math.max(2, Math.ceil(limiter.requestsPerSecond * 0.3)));
+}
+
+export async function backfillUsersFromClerk(options: BackfillOptions): Promise<BackfillSummary> {
+  const db = options.db ?? getDb();
+  const progress = options.progress ?? silentProgress;
+  const now = options.now ?? Date.now;
+  const dryRun = options.dryRun ?? false;
+  const pageSize = options.pageSize ?? CLERK_MAX_PAGE_SIZE;
+  const limiterSettings = options.limiter ?? limiterSettingsFor(DEVELOPMENT_RATE_LIMIT);
+  const concurrency = options.concurrency ?? defaultConcurrency(limiterSettings);
+  const limiter = new RequestRateLimiter(limiterSettings);
+  const startedAt = now();
+  const summary: BackfillSummary = {
+    dryRun,
+    listed: 0,
+    pages: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    skipped: 0,
+    skippedStale: 0,
+    skippedDeleted: 0,
+    pruned: 0,
+    prunedIds: [],
+    rateLimitWaits: 0,
+    retries: 0,
+    elapsedMs: 0,
+    requests: 0,
+    ranges: 0,
+    concurrency,
+    requestsPerSecond: limiterSettings.requestsPerSecond,
+  };
+  const call: ClerkCallOptions = {
+    policy: options.retry ?? DEFAULT_RETRY_POLICY,
+    limiter,
+    onRetry(event: RetryEvent) {
+      if (event.kind === "rate_limited") summary.rateLimitWaits++;
+      else summary.retries++;
+      progress.retry(event);
+    },
+  };
+  const listed = options.prune ? new ListedClerkIds(db) : null;
+  let total = 0;
+
+  const write = (users: ClerkUserFields[]) => {
+    const results = upsertUsersFromClerk(users, "backfill", db, { dryRun });
+    for (const { outcome } of results) count(summary, outcome);
+    const ids = users.map((user) => user.clerkId);
+    listed?.add(ids);
+    options.onPage?.(ids);
+    summary.listed += users.length;
+    summary.pages++;
+    progress.page(summary.listed, Math.max(total, summary.listed));
+  };
+
+  try {
+    const [oldest, newest, clerkCount] = await Promise.all([
+      listClerkUsers(options.client, { limit: 1, orderBy: "+created_at" }, call),
+      listClerkUsers(options.client, { limit: 1, orderBy: "-created_at" }, call),
+      countClerkUsers(options.client, call),
+    ]);
+    total = clerkCount;
+    if (oldest !== CURSOR_GONE && newest !== CURSOR_GONE && oldest.length > 0 && newest.length > 0) {
+      const first = oldest[0].clerkCreatedAt;
+      const last = newest[0].clerkCreatedAt;
+      await walkRanges({
+        ranges: initialRanges(first, last, concurrency),
+        openEnd: last + 1,
+        density: clerkCount / Math.max(1, last + 1 - first),
+        concurrency,
+        pageSize,
+        fetch: (range) => {
+          summary.requests++;
+          const page = listClerkUsers(options.client, range.nextQuery(pageSize), call);
+          // A page asked for ahead may be abandoned when another range fails; its rejection is reported once, there.
+          page.catch(() => {});
+          return page;
+        },
+        write,
+        onRange: () => summary.ranges++,
+      });
+    } else {
+      progress.page(0, 0);
+    }
+
+    if (listed) {
+      const candidates = listed.liveUsersNotListed();
+      if (candidates.length > 0) {
+        progress.checkingMissing?.(candidates.length);
+        // A user who signed up after the walk passed their place arrives by webhook and is not in
+        // the listing: ask Clerk about each candidate, and tombstone only those it no longer has.
+        const present = await clerkIdsStillPresent(options.client, candidates, call);
+        const gone = candidates.filter((id) => !present.has(id));
+        const live = listed.liveUserCount();
+        if (!options.force && gone.length > MASS_PRUNE_MIN && gone.length > live * MASS_PRUNE_SHARE) {
+          throw new BackfillStopped(
+            `Refusing to tombstone ${gone.length} of the ${live} stored users: Clerk no longer lists them. ` +
+              "If CLERK_SECRET_KEY belongs to another instance (development instead of production?), " +
+              "this would erase them for good. Check the key, see the list with --dry-run, and add --force if it is right.",
+            summary.listed,
+          );
+        }
+        const results = tombstoneUsersFromClerk(gone, "backfill", db, { dryRun });
+        for (const result of results) {
+          if (result.outcome === "deleted") {
+            summary.pruned++;
+            summary.prunedIds.push(result.clerkId);
+          }
+        }
+      }
+    }
+  } catch (error) {
+    if (error instanceof BackfillStopped) throw error;
+    const reason = error instanceof ClerkCallFailed ? error.message : error instanceof Error ? error.message : String(error);
+    throw new BackfillStopped(
+      `Stopped after ${summary.listed} users (page ${summary.pages + 1}): ${reason}`,
+      summary.listed,
+      error,
+    );
+  } finally {
+    listed?.dispose();
+    summary.elapsedMs = now() - startedAt;
+    progress.end();
+  }
+  return summary;
+}
+
+interface RangeWalkPlan {
+  ranges: CreatedAtRange[];
+  /** Where the open-ended last range is taken to end when it is split (ms). */
+  openEnd: number;
+  /** Users per ms over the whole instance, until a range has its own figure. */
+  density: number;
+  concurrency: number;
+  pageSize: number;
+  fetch(range: CreatedAtRange): Promise<ClerkUserFields[] | typeof CURSOR_GONE>;
+  write(users: ClerkUserFields[]): void;
+  onRange(): void;
+}
+
+/**
+ * `concurrency` workers, each walking one range at a time. A worker that finds
+ * no range waiting splits the range with the most left to read; it stops when
+ * no range has two pages' worth left. The next page of a range is asked for
+ * before the current one is written, so the write overlaps the wait.
+ */
+async function walkRanges(plan: RangeWalkPlan): Promise<void> {
+  const waiting = [...plan.ranges];
+  const active = new Set<CreatedAtRange>();
+  let failure: { error: unknown } | null = null;
+  plan.ranges.forEach(() => plan.onRange());
+
+  const nextRange = (): CreatedAtRange | null => {
+    const queued = waiting.shift();
+    if (queued) return queued;
+    let largest: CreatedAtRange | null = null;
+    let largestRemaining = 2 * plan.pageSize;
+    for (const range of active) {
+      const remaining = range.estimatedRemaining(plan.openEnd, plan.density);
+      if (remaining >= largestRemaining) {
+        largest = range;
+        largestRemaining = remaining;
+      }
+    }
+    const rest = largest?.split(plan.openEnd) ?? null;
+    if (rest) plan.onRange();
+    return rest;
+  };
+
+  const walk = async (range: CreatedAtRange) => {
+    active.add(range);
+    try {
+      let pending = plan.fetch(range);
+      while (!failure) {
+        const page = await pending;
+        if (failure) return;
+        if (page === CURSOR_GONE) {
+          range.loseCursor();
+          pending = plan.fetch(range);
+          continue;
+        }
+        const users = range.accept(page, plan.pageSize);
+        if (!range.done) pending = plan.fetch(range);
+        if (users.length > 0) plan.write(users);
+        if (range.done) return;
+      }
+    } finally {
+      active.delete(range);
+    }
+  };
+
+  const worker = async () => {
+    for (let range = nextRange(); range && !failure; range = nextRange()) {
+      try {
+        await walk(range);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: plan.concurrency }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
+function count(summary: BackfillSummary, outcome: UserWriteOutcome): void {
+  switch (outcome) {
+    case "created":
+      summary.created++;
+      break;
+    case "updated":
+      summary.updated++;
+      break;
+    case "unchanged":
+      summary.unchanged++;
+      break;
+    case "stale":
+      summary.skipped++;
+      summary.skippedStale++;
+      break;
+    case "tombstoned":
+      summary.skipped++;
+      summary.skippedDeleted++;
+      break;
+    default:
+      // deleted/already_deleted come only from tombstoning, never from an upsert.
+      break;
+  }
+}

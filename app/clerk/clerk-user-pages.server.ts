@@ -1,0 +1,79 @@
+import type { ClerkClient, User } from "@clerk/backend";
+import { isClerkAPIResponseError } from "@clerk/remix/errors";
+import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
+import { callClerkWithRetry, type ClerkCallOptions } from "./clerk-retry.server";
+
+/** The largest page Clerk's `GET /v1/users` allows. */
+export const CLERK_MAX_PAGE_SIZE = 500;
+
+/**
+ * One page of `GET /v1/users`, oldest first, within a created_at range and after
+ * a `starting_after` cursor (the only paging that neither skips nor repeats users
+ * while others are created or deleted; Clerk's reference says a large offset
+ * gets slower and eventually times out).
+ */
+export interface UserPageQuery {
+  limit: number;
+  /** The id of the last user of the previous page. */
+  startingAfter?: string;
+  /** Only users created after this instant (ms, exclusive). */
+  createdAtAfter?: number;
+  /** Only users created before this instant (ms, exclusive). */
+  createdAtBefore?: number;
+  orderBy?: "+created_at" | "-created_at";
+}
+
+/** Clerk rejected the cursor: its user was deleted since the previous page was read. */
+export const CURSOR_GONE: unique symbol = Symbol("cursor gone");
+
+type Request = (options: { method: "GET"; path: string; queryParams: Record<string, unknown> }) => Promise<User[]>;
+
+/**
+ * One request per page. `users.getUserList` sends two (the list and a count);
+ * at Clerk's rate limit the count would halve the pages a backfill can read.
+ * The SDK's own request function keeps its URL, headers, errors and casing.
+ */
+export async function listClerkUsers(
+  client: ClerkClient,
+  query: UserPageQuery,
+  options: ClerkCallOptions = {},
+): Promise<ClerkUserFields[] | typeof CURSOR_GONE> {
+  const request = (client.users as unknown as { request: Request }).request;
+  const queryParams = { orderBy: "+created_at", ...query };
+  const users = await callClerkWithRetry<User[] | typeof CURSOR_GONE>(
+    () => request({ method: "GET", path: "/users", queryParams }).catch((error: unknown) => {
+      if (query.startingAfter && isCursorRejected(error)) return CURSOR_GONE;
+      throw error;
+    }),
+    options,
+  );
+  if (users === CURSOR_GONE) return users;
+  return users.map((user) => clerkUserToRow(clerkUserSchema.parse(user.raw)));
+}
+
+function isCursorRejected(error: unknown): boolean {
+  return isClerkAPIResponseError(error) && error.status === 422 && error.errors[0]?.meta?.paramName === "starting_after";
+}
+
+export async function countClerkUsers(client: ClerkClient, options: ClerkCallOptions = {}): Promise<number> {
+  return callClerkWithRetry(() => client.users.getCount(), options);
+}
+
+/** Of these ids, the ones Clerk still has (checked 100 at a time, the most `user_id` takes). */
+export async function clerkIdsStillPresent(
+  client: ClerkClient,
+  clerkIds: readonly string[],
+  options: ClerkCallOptions = {},
+): Promise<Set<string>> {
+  const request = (client.users as unknown as { request: Request }).request;
+  const present = new Set<string>();
+  for (let start = 0; start < clerkIds.length; start += 100) {
+    const batch = clerkIds.slice(start, start + 100);
+    const users = await callClerkWithRetry(
+      () => request({ method: "GET", path: "/users", queryParams: { userId: batch, limit: batch.length } }),
+      options,
+    );
+    for (const user of users) present.add(user.id);
+  }
+  return present;
+}

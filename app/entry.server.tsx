@@ -1,17 +1,20 @@
 import { PassThrough } from "node:stream";
-import type { EntryContext } from "@remix-run/node";
+import type { ActionFunctionArgs, EntryContext, LoaderFunctionArgs } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { RemixServer } from "@remix-run/react";
+import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
-import { getDb } from "~/db/db.server";
+import { getDb, waitForLocksOffTheEventLoop } from "~/db/db.server";
 import { ConfigError, getEnv } from "~/env.server";
+import { describeError, log } from "~/logger.server";
+import { NonceContext } from "~/nonce";
+import { applySecurityHeaders, newNonce } from "~/security-headers.server";
 
 // Fail at start-up, not on the first request: a missing secret or key names
 // itself here, and the committed migrations are applied before any traffic.
 try {
   getEnv();
-  getDb();
+  waitForLocksOffTheEventLoop(getDb());
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`\nclerk-sync cannot start: ${error.message}\nSee .env.example for every setting.\n`);
@@ -22,6 +25,32 @@ try {
 
 const ABORT_DELAY = 5_000;
 
+/**
+ * Remix calls this for every error it catches. A request for a page that does
+ * not exist (crawlers, /favicon.ico) is one line, not a stack trace; an
+ * unexpected error logs its stack, once, as one JSON line.
+ */
+export function handleError(error: unknown, { request }: LoaderFunctionArgs | ActionFunctionArgs) {
+  if (request.signal.aborted) return;
+  const { pathname } = new URL(request.url);
+  if (isRouteErrorResponse(error)) {
+    log.info("http_error_response", { method: request.method, path: pathname, status: error.status });
+    return;
+  }
+  // Remix's own check on document POSTs whose Origin names another host: it answers
+  // 500 itself; a forgery attempt is worth one line, not a stack trace.
+  if (error instanceof Error && /does not match `origin` header|compare the `origin` header/.test(error.message)) {
+    log.warn("cross_origin_post_refused", { method: request.method, path: pathname });
+    return;
+  }
+  log.error("unexpected_error", {
+    method: request.method,
+    path: pathname,
+    error: describeError(error),
+    stack: error instanceof Error ? error.stack : undefined,
+  });
+}
+
 export default function handleRequest(
   request: Request,
   responseStatusCode: number,
@@ -29,11 +58,16 @@ export default function handleRequest(
   remixContext: EntryContext,
 ) {
   const waitForAll = isbot(request.headers.get("user-agent") ?? "");
+  const nonce = newNonce();
+  applySecurityHeaders(responseHeaders, request, nonce);
   return new Promise((resolve, reject) => {
     let shellRendered = false;
     const { pipe, abort } = renderToPipeableStream(
-      <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} />,
+      <NonceContext.Provider value={nonce}>
+        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} />
+      </NonceContext.Provider>,
       {
+        nonce,
         [waitForAll ? "onAllReady" : "onShellReady"]() {
           shellRendered = true;
           const body = new PassThrough();
@@ -52,7 +86,7 @@ export default function handleRequest(
         onError(error: unknown) {
           responseStatusCode = 500;
           // Errors after the shell are already streaming; log them, don't leak them.
-          if (shellRendered) console.error(error);
+          if (shellRendered) handleError(error, { request, params: {}, context: {} });
         },
       },
     );

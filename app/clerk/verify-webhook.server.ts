@@ -72,14 +72,25 @@ export async function readBodyWithLimit(request: Request, options: BodyReadOptio
   const reserved = Number.isFinite(declared) && declared <= limit ? declared : limit;
   const { budget } = options;
   if (budget && !budget.tryReserve(reserved)) return { ok: false, reason: "too_many_pending" };
-  const reading = readAll(request.body, declared, limit, () => request.text()).finally(() => budget?.release(reserved));
+  // Released when the read ends or the deadline passes, whichever is first: a sender
+  // that vanishes mid-body can leave the read pending for good, and after the
+  // deadline the answer closes the connection, so nothing more arrives.
+  let released = false;
+  const release = () => {
+    if (!released && budget) budget.release(reserved);
+    released = true;
+  };
+  const reading = readAll(request.body, declared, limit, () => request.text()).finally(release);
   if (!options.deadlineMs) return reading;
 
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<BodyReadResult>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, reason: "too_slow" }), options.deadlineMs);
   });
-  return Promise.race([reading, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([reading, deadline]).finally(() => {
+    clearTimeout(timer);
+    release();
+  });
 }
 
 async function readAll(

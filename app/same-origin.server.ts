@@ -1,0 +1,58 @@
+import { getEnv } from "~/env.server";
+
+/**
+ * Cross-site request forgery: a page elsewhere (another site, or another port
+ * on localhost, which is "same-site" but a foreign origin) can make the
+ * signed-in browser post a form here, cookies and all. Browsers always say
+ * where a POST comes from (`Origin`), so a state-changing action accepts only
+ * its own origin: the one the request names, the one a proxy or tunnel
+ * forwarded (ngrok rewrites `Host` and sets X-Forwarded-Host/-Proto), or the
+ * configured APP_URL.
+ */
+
+const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
+
+export type FormRead =
+  | { ok: true; form: FormData }
+  | { ok: false; status: 400 | 403; message: string };
+
+/** The origins this request may legitimately come from. */
+export function ownOrigins(request: Request, publicOrigin: string | null): Set<string> {
+  const url = new URL(request.url);
+  const origins = new Set([url.origin]);
+  // A forged X-Forwarded-* needs a custom header, which a cross-site page cannot send without CORS.
+  const forwardedHost = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
+  if (forwardedHost) {
+    const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.slice(0, -1);
+    origins.add(`${proto}://${forwardedHost}`.toLowerCase());
+  }
+  if (publicOrigin) origins.add(publicOrigin);
+  return origins;
+}
+
+export function isSameOriginPost(request: Request, publicOrigin: string | null = getEnv().publicOrigin): boolean {
+  const origin = request.headers.get("origin");
+  if (origin === null) {
+    // Not a browser (curl, a test): no cookie-carrying forgery to fear, unless the
+    // browser says outright that the request crossed sites.
+    const site = request.headers.get("sec-fetch-site");
+    return site === null || site === "same-origin" || site === "none";
+  }
+  return ownOrigins(request, publicOrigin).has(origin.toLowerCase());
+}
+
+/** The action's form, only from our own origin and only as a form: anything else is answered, not thrown. */
+export async function readSameOriginForm(request: Request, publicOrigin?: string | null): Promise<FormRead> {
+  if (!isSameOriginPost(request, publicOrigin === undefined ? getEnv().publicOrigin : publicOrigin)) {
+    return { ok: false, status: 403, message: "This form can only be sent from this app's own pages." };
+  }
+  const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!FORM_TYPES.includes(type)) {
+    return { ok: false, status: 400, message: "This action takes a form post (application/x-www-form-urlencoded)." };
+  }
+  try {
+    return { ok: true, form: await request.formData() };
+  } catch {
+    return { ok: false, status: 400, message: "The form could not be read." };
+  }
+}

@@ -137,6 +137,9 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
 
   offline.env = {
     ...standIn.env(),
+    // Offline, the app trusts sessions a local stand-in mints (and a published demo
+    // password): it listens on loopback only unless HOST asks for more.
+    HOST: process.env.HOST?.trim() || "127.0.0.1",
     OFFLINE_MODE: "1",
     CLERK_TELEMETRY_DISABLED: "1",
     CLERK_SIGN_IN_URL: "/sign-in",

@@ -1,0 +1,79 @@
+import { expect, test, type Page } from "@playwright/test";
+import { expectProfileToShow, signInWithClerkForm } from "./support/pages";
+import { createUser, uniqueEmail, waitForDeliveries, world } from "./support/world";
+
+/**
+ * Every page carries a Content-Security-Policy (app/security-headers.server.ts).
+ * Clerk's components load clerk-js, talk to the Frontend API, style themselves
+ * inline and show avatars: all of it must still work, with no violation
+ * reported by the browser.
+ */
+
+/** Every CSP violation the browser reports, from the console and from the DOM event. */
+async function watchForViolations(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(message.text())) violations.push(message.text());
+  });
+  await page.exposeFunction("__reportCspViolation", (text: string) => violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
+        `${event.violatedDirective} blocked ${event.blockedURI}`,
+      );
+    });
+  });
+  return violations;
+}
+
+test("sign-in, the profile and the UserButton work under the CSP, with no violation", async ({ page }) => {
+  const violations = await watchForViolations(page);
+  const user = await createUser({ firstName: "Csp" });
+  await waitForDeliveries();
+
+  const response = await page.goto(`${world().appUrl}/sign-in`);
+  expect(response!.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
+  await signInWithClerkForm(page, user.email, user.password);
+  await expect(page).toHaveURL(/\/profile$/);
+  await expectProfileToShow(page, "email", user.email);
+
+  const profile = await page.reload();
+  expect(profile!.headers()["cache-control"]).toBe("private, no-store");
+  expect(profile!.headers()["content-security-policy"]).toMatch(/script-src 'self' 'nonce-/);
+
+  await page.getByRole("button", { name: "Open user menu" }).click();
+  await expect(page.getByRole("menuitem", { name: /sign out/i })).toBeVisible();
+  await page.getByRole("menuitem", { name: /sign out/i }).click();
+  await expect(page.getByRole("link", { name: "Sign in" }).first()).toBeVisible();
+
+  expect(violations).toEqual([]);
+});
+
+test("sign-up works under the CSP, with no violation", async ({ page }) => {
+  const violations = await watchForViolations(page);
+  const email = uniqueEmail();
+  await page.goto(`${world().appUrl}/sign-up`);
+  await page.getByLabel(/email address/i).fill(email);
+  await page.getByLabel(/^password/i).fill("a-long-Csp-passw0rd");
+  await page.getByRole("button", { name: "Continue", exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expectProfileToShow(page, "email", email);
+  expect(violations).toEqual([]);
+});
+
+test("the policy is enforced: an injected inline script and a foreign image are refused and reported", async ({ page }) => {
+  const violations = await watchForViolations(page);
+  await page.goto(`${world().appUrl}/`);
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "window.__injected = true";
+    document.body.append(script);
+    const image = document.createElement("img");
+    image.src = "https://evil.example/pixel.png";
+    document.body.append(image);
+  });
+  await expect.poll(() => violations.length).toBeGreaterThanOrEqual(2);
+  expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
+  expect(violations.join("\n")).toMatch(/script-src/);
+  expect(violations.join("\n")).toMatch(/img-src/);
+});

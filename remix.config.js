@@ -2,8 +2,9 @@
 export default {
   ignoredRouteFiles: ["**/.*", "**/*.test.{ts,tsx}"],
   serverModuleFormat: "esm",
-  // Clerk's Remix SDK and its helpers ship ESM that the classic compiler must
-  // bundle rather than leave to Node's resolver (see docs/decisions/001).
+  // Nothing bundled: @clerk/backend finds its runtime through package.json
+  // `imports` (#crypto), which only resolve when Node loads it from node_modules
+  // (docs/decisions/001). List an ESM-only package here by name, never a pattern.
   serverDependenciesToBundle: [],
   future: {
     v3_fetcherPersist: true,

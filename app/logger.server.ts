@@ -1,5 +1,5 @@
 /**
- * The one logger: one JSON object per line on stdout, for log shippers.
+ * The one logger: one JSON object per line (debug/info on stdout, warn/error on stderr), for log shippers.
  * Callers pass identifiers and outcomes only — never payloads, emails or secrets.
  */
 

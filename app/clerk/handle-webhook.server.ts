@@ -1,4 +1,4 @@
-import { json as jsonResponse } from "@remix-run/node";
+import { json } from "@remix-run/node";
 import { getEnv } from "~/env.server";
 import { getDb, type AppDatabase } from "~/db/db.server";
 import { withLockRetry } from "~/db/lock-retry.server";
@@ -36,7 +36,7 @@ export interface WebhookOutcome {
   eventType: string | null;
 }
 
-const json = (status: number, body: Record<string, unknown>) => ({ status, body });
+const answer = (status: number, body: Record<string, unknown>) => ({ status, body });
 
 export function processClerkWebhook(
   body: string,
@@ -46,12 +46,12 @@ export function processClerkWebhook(
   const secrets = options.secrets ?? getEnv().webhook.signingSecrets;
   const base = { svixId: headers?.["svix-id"] ?? null, eventType: null as string | null };
   if (!headers) {
-    return { ...base, ...json(400, { error: "missing_svix_headers" }), outcome: "rejected" };
+    return { ...base, ...answer(400, { error: "missing_svix_headers" }), outcome: "rejected" };
   }
   const verified = verifyClerkWebhook(body, headers, secrets);
   if (!verified.ok && verified.reason !== "malformed_json") {
     // Unauthenticated input: answer, but write nothing.
-    return { ...base, ...json(400, { error: verified.reason }), outcome: "rejected" };
+    return { ...base, ...answer(400, { error: verified.reason }), outcome: "rejected" };
   }
 
   const db = options.db ?? getDb();
@@ -155,7 +155,7 @@ let pendingBodies: PendingBodyBudget | undefined;
 export async function handleClerkWebhook(request: Request): Promise<Response> {
   const started = performance.now();
   if (request.method !== "POST") {
-    return jsonResponse({ error: "method_not_allowed" }, { status: 405, headers: { Allow: "POST" } });
+    return json({ error: "method_not_allowed" }, { status: 405, headers: { Allow: "POST" } });
   }
   const { webhook, database } = getEnv();
   pendingBodies ??= new PendingBodyBudget(webhook.pendingBodyBytesMax);
@@ -190,5 +190,5 @@ export async function handleClerkWebhook(request: Request): Promise<Response> {
   if (result.status === 503) responseHeaders["Retry-After"] = "5";
   // The body may still be arriving: close the connection rather than wait to drain it.
   if (!read.ok) responseHeaders.Connection = "close";
-  return jsonResponse(result.body, { status: result.status, headers: responseHeaders });
+  return json(result.body, { status: result.status, headers: responseHeaders });
 }

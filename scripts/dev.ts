@@ -92,7 +92,13 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const [command, args] = appCommand();
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...(production ? { NODE_ENV: "production" } : {}) };
+  const baseEnv: NodeJS.ProcessEnv = {
+    // @remix-run/dev loads vite-node, which loads Vite's deprecated CJS entry even though the classic
+    // compiler never uses Vite: Vite's own switch for a notice the app cannot act on.
+    VITE_CJS_IGNORE_WARNING: "true",
+    ...process.env,
+    ...(production ? { NODE_ENV: "production" } : {}),
+  };
 
   if (hasRealClerkKeys()) {
     console.log(`Clerk keys found in the environment: running against your Clerk instance (no stand-in).`);

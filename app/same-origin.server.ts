@@ -1,3 +1,4 @@
+import { readBodyWithLimit } from "~/clerk/verify-webhook.server";
 import { getEnv } from "~/env.server";
 
 /**
@@ -10,11 +11,15 @@ import { getEnv } from "~/env.server";
  * configured APP_URL.
  */
 
-const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
+// What Remix's <Form> sends. Multipart (file uploads) is not something these actions take.
+const FORM_TYPE = "application/x-www-form-urlencoded";
+// A sync form is a few bytes; the cap keeps an unauthenticated sender from making us buffer more.
+const MAX_FORM_BYTES = 16 * 1024;
+const FORM_DEADLINE_MS = 10_000;
 
 export type FormRead =
-  | { ok: true; form: FormData }
-  | { ok: false; status: 400 | 403; message: string };
+  | { ok: true; form: URLSearchParams }
+  | { ok: false; status: 400 | 403 | 408 | 413; message: string };
 
 /** The origins this request may legitimately come from. */
 export function ownOrigins(request: Request, publicOrigin: string | null): Set<string> {
@@ -47,12 +52,12 @@ export async function readSameOriginForm(request: Request, publicOrigin?: string
     return { ok: false, status: 403, message: "This form can only be sent from this app's own pages." };
   }
   const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  if (!FORM_TYPES.includes(type)) {
+  if (type !== FORM_TYPE) {
     return { ok: false, status: 400, message: "This action takes a form post (application/x-www-form-urlencoded)." };
   }
-  try {
-    return { ok: true, form: await request.formData() };
-  } catch {
-    return { ok: false, status: 400, message: "The form could not be read." };
-  }
+  const read = await readBodyWithLimit(request, { limit: MAX_FORM_BYTES, deadlineMs: FORM_DEADLINE_MS });
+  if (read.ok) return { ok: true, form: new URLSearchParams(read.body) };
+  if (read.reason === "too_large") return { ok: false, status: 413, message: "The form is too large." };
+  if (read.reason === "too_slow") return { ok: false, status: 408, message: "The form took too long to arrive." };
+  return { ok: false, status: 400, message: "The form could not be read." };
 }

@@ -87,3 +87,19 @@ describe("the profile action accepts form posts from its own origin only", () =>
     expect(init["Cache-Control"]).toBe("private, no-store");
   });
 });
+
+describe("the profile action reads at most a small form", () => {
+  it("answers 413 to a form body over 16 KiB, before asking who is signed in", async () => {
+    const response = await post({ origin: APP, "content-type": "application/x-www-form-urlencoded" }, `intent=sync&pad=${"x".repeat(32 * 1024)}`);
+    expect(response.status).toBe(413);
+    expect(calls).toEqual({ sync: 0, auth: 0 });
+  });
+
+  it("refuses multipart: the page's form is urlencoded, and uploads are not something it takes", async () => {
+    const form = new FormData();
+    form.set("intent", "sync");
+    const response = await post({ origin: APP }, form);
+    expect(response.status).toBe(400);
+    expect(calls.sync).toBe(0);
+  });
+});

@@ -1,0 +1,142 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { backfillUsersFromClerk } from "~/backfill/backfill-users.server";
+import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
+import { getDb } from "~/db/db.server";
+import { tombstoneUserFromClerk, upsertUserFromClerk } from "~/db/user-writer.server";
+import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
+import { clerkUsersAsRows, clientFor, liveRows, UNLIMITED } from "./support";
+
+let standIn: ClerkStandIn;
+const db = () => getDb();
+const realFetch = globalThis.fetch;
+
+/** Every Backend API request as it goes out and comes back: how many at once, and which statuses. */
+function watchRequests() {
+  const seen = { inFlight: 0, maxInFlight: 0, statuses: [] as number[] };
+  globalThis.fetch = (async (...args: Parameters<typeof fetch>) => {
+    seen.inFlight++;
+    seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+    try {
+      const response = await realFetch(...args);
+      seen.statuses.push(response.status);
+      return response;
+    } finally {
+      seen.inFlight--;
+    }
+  }) as typeof fetch;
+  return seen;
+}
+
+/** How many times each user was handed to the writer by the backfill. */
+function countListings() {
+  const times = new Map<string, number>();
+  return {
+    times,
+    onPage(ids: readonly string[]) {
+      for (const id of ids) times.set(id, (times.get(id) ?? 0) + 1);
+    },
+  };
+}
+
+beforeAll(async () => {
+  standIn = await startClerkStandIn({ port: 0 });
+  // Not spread evenly in time, as real sign-ups are not: 1,000 over a year, then 5,000 in one hour.
+  const now = Date.now();
+  const year = generateUsers({ count: 1_000, now: now - 3_600_000, emailPrefix: "year" });
+  const rush = generateUsers({ count: 5_000, now, emailPrefix: "rush" }).map((user, i) => ({
+    ...user,
+    created_at: now - 3_600_000 + i * 700,
+    updated_at: now - 3_600_000 + i * 700,
+  }));
+  standIn.store.seed([...year, ...rush]);
+});
+afterEach(() => {
+  globalThis.fetch = realFetch;
+});
+afterAll(async () => {
+  await standIn?.close();
+});
+
+describe("the backfill walks created_at ranges at once", () => {
+  it("has several pages in flight, splits the crowded ranges, and hands every user to the writer exactly once", async () => {
+    const requests = watchRequests();
+    const listings = countListings();
+    const summary = await backfillUsersFromClerk({
+      client: clientFor(standIn),
+      db: db(),
+      limiter: UNLIMITED,
+      concurrency: 6,
+      pageSize: 100,
+      onPage: listings.onPage,
+    });
+
+    const clerk = clerkUsersAsRows(standIn);
+    expect(summary).toMatchObject({ listed: clerk.size, created: clerk.size });
+    expect([...listings.times.keys()].sort()).toEqual([...clerk.keys()].sort());
+    expect([...listings.times.values()].every((times) => times === 1)).toBe(true);
+    // More than the two a single getUserList sends at once (the list and its count).
+    expect(requests.maxInFlight).toBeGreaterThanOrEqual(3);
+    // Six equal slices of the year leave the last one holding 5,000 users: it had to be split.
+    expect(summary.ranges).toBeGreaterThan(6);
+    expect(liveRows(db())).toEqual(clerk);
+  });
+
+  it("ends equal to Clerk when users are created, updated and deleted during the run, a page's last user (its cursor) among them", async () => {
+    // The webhook door, delivered at once: what the app would receive while the backfill runs.
+    const unsubscribe = standIn.store.on((change) => {
+      if (change.type === "user.deleted") tombstoneUserFromClerk(change.id, "webhook", db());
+      else upsertUserFromClerk(clerkUserToRow(clerkUserSchema.parse(change.user)), "webhook", db());
+    });
+    const requests = watchRequests();
+    const listings = countListings();
+    const atStart = new Set(clerkUsersAsRows(standIn).keys());
+    const deleted = new Set<string>();
+    let pages = 0;
+    try {
+      const summary = await backfillUsersFromClerk({
+        client: clientFor(standIn),
+        db: db(),
+        limiter: UNLIMITED,
+        concurrency: 6,
+        pageSize: 100,
+        onPage(ids) {
+          listings.onPage(ids);
+          pages++;
+          // The next page of this range is already asked for, after the user deleted here.
+          if (pages % 5 === 0) {
+            standIn.store.delete(ids[ids.length - 1]);
+            deleted.add(ids[ids.length - 1]);
+          }
+          if (pages % 7 === 0) standIn.store.create({ email_address: [`during-${pages}@example.com`], first_name: "During" });
+          if (pages % 3 === 0) {
+            const ahead = [...atStart].find((id) => !listings.times.has(id) && !deleted.has(id));
+            if (ahead) {
+              standIn.store.update(ahead, { first_name: "Renamed during the run" });
+            }
+          }
+          if (pages % 11 === 0) {
+            const ahead = [...atStart].reverse().find((id) => !listings.times.has(id) && !deleted.has(id));
+            if (ahead) {
+              standIn.store.delete(ahead);
+              deleted.add(ahead);
+            }
+          }
+        },
+      });
+      expect(summary.listed).toBeGreaterThan(0);
+    } finally {
+      unsubscribe();
+    }
+
+    expect(deleted.size).toBeGreaterThan(5);
+    // Clerk refused some cursors (their users were gone), and the walk went on from their instant.
+    expect(requests.statuses).toContain(422);
+    expect([...listings.times.values()].every((times) => times === 1)).toBe(true);
+    const clerk = clerkUsersAsRows(standIn);
+    for (const id of atStart) {
+      if (clerk.has(id)) expect(listings.times.get(id), id).toBe(1);
+    }
+    expect(liveRows(db())).toEqual(clerk);
+    for (const id of deleted) expect(db().$client.prepare("select deleted_at from users where clerk_id = ?").get(id)).toEqual({ deleted_at: expect.any(Number) });
+  });
+});

@@ -176,7 +176,6 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
         concurrency,
         pageSize,
         fetch: (range) => {
-          summary.requests++;
           const page = listClerkUsers(options.client, range.nextQuery(pageSize), call);
           // A page asked for ahead may be abandoned when another range fails; its rejection is reported once, there.
           page.catch(() => {});
@@ -225,6 +224,7 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
     );
   } finally {
     listed?.dispose();
+    summary.requests = limiter.granted;
     summary.elapsedMs = now() - startedAt;
     progress.end();
   }

@@ -1,61 +1,46 @@
 /**
  * `npm run bench:backfill`: `npm run sync:all` (scripts/sync-all.ts, run exactly
- * as the CLI runs) against the offline Clerk stand-in seeded with 10,000 and
- * then 100,000 users, each into a fresh database. Reports wall time, users per
- * second and the CLI process's peak RSS, so memory can be seen to stay flat as
- * the count grows.
+ * as the CLI runs, in its own process) against the offline Clerk stand-in made
+ * to behave like Clerk: every Backend API answer takes 150 ms ± 50, and the
+ * instance's rate limit is enforced per secret key (429 + Retry-After).
  *
- * Baseline, in the same run: the same users listed page by page (500 a page)
- * from the same stand-in with plain fetch and thrown away — the floor set by
- * the stand-in and HTTP. Ratio = backfill users/s ÷ listing users/s.
+ * For each user count, into a fresh database: wall time, the floor the rate
+ * limit allows (pages ÷ allowed requests per second), their ratio, peak RSS of
+ * the CLI process, users stored, 429s the stand-in answered; and, in the same
+ * run, the old sequential walk (one `getUserList` page after another, as
+ * sync:all did before) timed on a few pages and extrapolated to all of them,
+ * because at 150 ms a page it takes minutes at a million users.
  *
- * Options (env): BENCH_BACKFILL_COUNTS=10000,100000; BENCH_PROFILE=1 runs the
- * CLI under `node --cpu-prof` and prints its top frames.
+ * Options (env):
+ *   BENCH_BACKFILL_COUNTS=100000,1000000   production-limit runs (sk_live_ key)
+ *   BENCH_BACKFILL_DEV_COUNT=20000          development-limit run (sk_test_ key); 0 skips it
+ *   BENCH_BACKFILL_LATENCY=150ms±50
+ *   BENCH_BACKFILL_OLD_WALK_PAGES=20        pages the old walk is timed on
+ *   BENCH_BACKFILL_MAX_SECONDS=900          a run that takes longer is killed and reported
+ *   BENCH_PROFILE=1                         run the CLI under --cpu-prof and print its top frames
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
+import { createClerkClient } from "@clerk/backend";
+import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { summariseProfile } from "./cpu-profile-summary";
 import { countRows, describeMachine, fmt, ROOT } from "./support";
 
-const COUNTS = (process.env.BENCH_BACKFILL_COUNTS ?? "10000,100000").split(",").map(Number);
-const MAX_SECONDS = 300;
+const COUNTS = (process.env.BENCH_BACKFILL_COUNTS ?? "100000,1000000").split(",").map(Number).filter((n) => n > 0);
+const DEV_COUNT = Number(process.env.BENCH_BACKFILL_DEV_COUNT ?? 20_000);
+const LATENCY = process.env.BENCH_BACKFILL_LATENCY ?? "150ms±50";
+const OLD_WALK_PAGES = Number(process.env.BENCH_BACKFILL_OLD_WALK_PAGES ?? 20);
+const MAX_SECONDS = Number(process.env.BENCH_BACKFILL_MAX_SECONDS ?? 900);
+const PAGE = 500;
 const MiB = 1024 * 1024;
-
-async function control(standIn: ClerkStandIn, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${standIn.url}/_control/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${standIn.controlToken}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`stand-in ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-/** The floor: every page of users fetched and discarded, as fast as one client can. */
-async function listEverything(standIn: ClerkStandIn, expected: number): Promise<number> {
-  const { CLERK_SECRET_KEY } = standIn.env();
-  const started = performance.now();
-  let seen = 0;
-  // The same walk the backfill makes: oldest first, a `starting_after` cursor per page.
-  for (let cursor = ""; ; ) {
-    const after = cursor ? `&starting_after=${cursor}` : "";
-    const response = await fetch(`${standIn.url}/v1/users?limit=500&order_by=%2Bcreated_at${after}`, {
-      headers: { authorization: `Bearer ${CLERK_SECRET_KEY}` },
-    });
-    const page = (await response.json()) as { id: string }[];
-    seen += page.length;
-    if (page.length < 500) break;
-    cursor = page.at(-1)!.id;
-  }
-  if (seen !== expected) throw new Error(`listed ${seen} users, expected ${expected}`);
-  return (performance.now() - started) / 1000;
-}
+const LIMITS = { production: { requests: 1000, windowSeconds: 10 }, development: { requests: 100, windowSeconds: 10 } };
 
 interface CliRun {
   seconds: number;
+  /** The backfill's own time, from its summary line (without node + tsx start-up). */
+  backfillSeconds: number;
   peakRssBytes: number;
   code: number | null;
   output: string;
@@ -68,7 +53,14 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
   const memoryFile = join(dir, "peak.json");
   const child = spawn(
     process.execPath,
-    [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "--import", "tsx", "--import", join(ROOT, "scripts/bench/report-peak-memory.ts"), join(ROOT, "scripts/sync-all.ts")],
+    [
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      "--import",
+      "tsx",
+      "--import",
+      join(ROOT, "scripts/bench/report-peak-memory.ts"),
+      join(ROOT, "scripts/sync-all.ts"),
+    ],
     {
       cwd: ROOT,
       env: {
@@ -96,69 +88,123 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
       } catch {
         // killed before it could report
       }
-      resolve({ seconds, peakRssBytes, code, output, databasePath });
+      const summary = /Synced [\d,]+ users from Clerk in ([\d.]+) s/.exec(output);
+      resolve({ seconds, backfillSeconds: summary ? Number(summary[1]) : Number.NaN, peakRssBytes, code, output, databasePath });
     });
   });
 }
 
-async function main() {
-  console.log(`machine: ${describeMachine()}`);
-  const standIn = await startClerkStandIn({ port: 0 });
-  const results: { count: number; run: CliRun; listingSeconds: number; stored: number }[] = [];
+/** The walk sync:all made before: `getUserList` (a list and a count) one page after another, timed on `pages` pages. */
+async function timeOldWalk(standIn: ClerkStandIn, pages: number): Promise<number> {
+  const env = standIn.env();
+  const client = createClerkClient({ secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL });
+  const started = performance.now();
+  let cursor: string | undefined;
+  for (let page = 0; page < pages; page++) {
+    const params = { orderBy: "+created_at", limit: PAGE, startingAfter: cursor } as Parameters<typeof client.users.getUserList>[0];
+    const { data } = await client.users.getUserList(params);
+    if (data.length < PAGE) break;
+    cursor = data.at(-1)!.id;
+  }
+  return (performance.now() - started) / 1000 / pages;
+}
+
+interface Result {
+  label: string;
+  count: number;
+  run: CliRun;
+  floorSeconds: number;
+  stored: number;
+  rejected: number;
+  oldWalkSeconds: number;
+}
+
+async function measure(kind: "production" | "development", count: number): Promise<Result> {
+  const limit = LIMITS[kind];
+  const standIn = await startClerkStandIn({
+    port: 0,
+    latency: LATENCY,
+    rateLimit: kind,
+    // sk_live_ for production, sk_test_ for development: sync:all picks its limiter from it.
+    publishableKeyKind: kind === "production" ? "live" : "test",
+  });
   try {
-    for (const count of COUNTS) {
-      await control(standIn, "reset");
-      await control(standIn, "seed", { count });
-      const listingSeconds = await listEverything(standIn, count);
-      const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "clerk-sync-cpuprof-backfill-")) : undefined;
-      const run = await runSyncAll(standIn, profileDir);
-      if (profileDir) {
-        // The busiest profile is the CLI's main thread (tsx's loader thread is nearly idle).
-        const files = readdirSync(profileDir).map((f) => join(profileDir, f));
-        const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-        if (main) console.log(summariseProfile(main, 25));
-      }
-      if (run.code !== 0) {
-        console.error(`sync:all exited with ${run.code}:\n${run.output}`);
-        process.exitCode = 1;
-      }
-      const stored = countRows(run.databasePath).users;
-      results.push({ count, run, listingSeconds, stored });
-      console.log(
-        `${fmt(count)} users: sync:all ${fmt(run.seconds, 2)} s (${fmt(count / run.seconds)} users/s), ` +
-          `peak RSS ${fmt(run.peakRssBytes / MiB)} MiB, ${fmt(stored)} rows; ` +
-          `baseline listing ${fmt(listingSeconds, 2)} s (${fmt(count / listingSeconds)} users/s); ` +
-          `ratio ${fmt(listingSeconds / run.seconds, 2)}`,
-      );
+    standIn.store.seed(generateUsers({ count, emailPrefix: `bench${count}` }));
+    const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "clerk-sync-cpuprof-backfill-")) : undefined;
+    const run = await runSyncAll(standIn, profileDir);
+    if (profileDir) {
+      const files = readdirSync(profileDir).map((f) => join(profileDir, f));
+      const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+      if (main) console.log(summariseProfile(main, 25));
     }
+    if (run.code !== 0) {
+      console.error(`sync:all exited with ${run.code}:\n${run.output.slice(-4000)}`);
+      process.exitCode = 1;
+    }
+    const rejected = standIn.rateLimit?.rejected ?? 0;
+    // The old walk, after the new run and on a refilled bucket, so neither slows the other.
+    await new Promise((resolve) => setTimeout(resolve, limit.windowSeconds * 1000));
+    const perPage = await timeOldWalk(standIn, Math.min(OLD_WALK_PAGES, Math.ceil(count / PAGE)));
+    const pages = Math.ceil(count / PAGE);
+    const result: Result = {
+      label: kind,
+      count,
+      run,
+      floorSeconds: pages / (limit.requests / limit.windowSeconds),
+      stored: countRows(run.databasePath).users,
+      rejected,
+      oldWalkSeconds: perPage * (pages + 1),
+    };
+    console.log(
+      `${kind} ${fmt(count)} users: backfill ${fmt(run.backfillSeconds, 1)} s (wall ${fmt(run.seconds, 1)} s), floor ${fmt(result.floorSeconds, 1)} s, ` +
+        `ratio ${fmt(run.backfillSeconds / result.floorSeconds, 2)}, peak RSS ${fmt(run.peakRssBytes / MiB)} MiB, ${fmt(result.stored)} rows, ` +
+        `${rejected} × 429; old walk ~${fmt(result.oldWalkSeconds)} s (${fmt(perPage * 1000)} ms/page on ${Math.min(OLD_WALK_PAGES, pages)} pages, extrapolated)`,
+    );
+    return result;
   } finally {
     await standIn.close();
   }
+}
 
-  console.log("\nsummary (wall time includes node + tsx start-up, ~0.5 s):");
-  console.log("users      sync:all s   users/s   peak RSS MiB   rows ok   listing-only users/s   ratio");
-  for (const { count, run, listingSeconds, stored } of results) {
+async function main() {
+  console.log(`machine: ${describeMachine()}`);
+  console.log(`stand-in: Backend API latency ${LATENCY}; rate limit per secret key (production 1000/10 s, development 100/10 s)`);
+  const results: Result[] = [];
+  for (const count of COUNTS) results.push(await measure("production", count));
+  if (DEV_COUNT > 0) results.push(await measure("development", DEV_COUNT));
+
+  console.log("\nsummary (backfill s = sync:all's own time; wall adds node + tsx start-up):");
+  console.log("limit        users      backfill s   floor s   ratio   peak RSS MiB   rows ok   429s   old walk s (extrapolated)   speed-up");
+  for (const r of results) {
     console.log(
       [
-        fmt(count).padEnd(9),
-        fmt(run.seconds, 2).padStart(10),
-        fmt(count / run.seconds).padStart(9),
-        fmt(run.peakRssBytes / MiB).padStart(14),
-        (stored === count ? "✓" : `✗ ${stored}`).padStart(9),
-        fmt(count / listingSeconds).padStart(22),
-        fmt(listingSeconds / run.seconds, 2).padStart(7),
+        r.label.padEnd(11),
+        fmt(r.count).padStart(9),
+        fmt(r.run.backfillSeconds, 1).padStart(11),
+        fmt(r.floorSeconds, 1).padStart(8),
+        fmt(r.run.backfillSeconds / r.floorSeconds, 2).padStart(6),
+        fmt(r.run.peakRssBytes / MiB).padStart(13),
+        (r.stored === r.count ? "✓" : `✗ ${r.stored}`).padStart(8),
+        String(r.rejected).padStart(5),
+        fmt(r.oldWalkSeconds).padStart(26),
+        `${fmt(r.oldWalkSeconds / r.run.backfillSeconds, 1)}×`.padStart(9),
       ].join("  "),
     );
   }
-  const largest = results.at(-1);
+  const production = results.filter((r) => r.label === "production");
+  const largest = production.at(-1);
   if (largest) {
+    const ratio = largest.run.backfillSeconds / largest.floorSeconds;
     console.log("\ngoals:");
-    console.log(`  ${fmt(largest.count)} users under 15 s: ${fmt(largest.run.seconds, 2)} s ${largest.run.seconds < 15 ? "✓" : "✗"}`);
-    console.log(`  peak under 250 MB: ${fmt(largest.run.peakRssBytes / 1e6)} MB ${largest.run.peakRssBytes < 250e6 ? "✓" : "✗"}`);
-    if (results.length > 1) {
-      const growth = largest.run.peakRssBytes / results[0]!.run.peakRssBytes;
-      console.log(`  memory flat: peak at ${fmt(largest.count)} is ${fmt(growth, 2)}× the peak at ${fmt(results[0]!.count)}`);
+    console.log(`  ≤ 1.15 × floor at ${fmt(largest.count)} users: ${fmt(ratio, 2)} ${ratio <= 1.15 ? "✓" : "✗"}`);
+    console.log(`  peak RSS < 250 MB: ${fmt(largest.run.peakRssBytes / 1e6)} MB ${largest.run.peakRssBytes < 250e6 ? "✓" : "✗"}`);
+    if (production.length > 1) {
+      const growth = largest.run.peakRssBytes / production[0]!.run.peakRssBytes;
+      console.log(`  flat (≤ 1.2× from ${fmt(production[0]!.count)} to ${fmt(largest.count)}): ${fmt(growth, 2)}× ${growth <= 1.2 ? "✓" : "✗"}`);
     }
+    const missed = results.filter((r) => r.stored !== r.count).length;
+    const provoked = results.reduce((sum, r) => sum + r.rejected, 0);
+    console.log(`  no user missed or doubled: ${missed === 0 ? "✓" : "✗"}; 429s provoked: ${provoked} ${provoked === 0 ? "✓" : "✗"}`);
   }
 }
 

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { backfillUsersFromClerk } from "~/backfill/backfill-users.server";
+import { limiterSettingsFor } from "~/clerk/clerk-rate-limiter.server";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk } from "~/db/user-writer.server";
 import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
-import { clerkUsersAsRows, clientFor, liveRows, UNLIMITED } from "./support";
+import { clerkUsersAsRows, clientFor, liveRows, recordingRetryPolicy, UNLIMITED } from "./support";
 
 let standIn: ClerkStandIn;
 const db = () => getDb();
@@ -138,5 +139,37 @@ describe("the backfill walks created_at ranges at once", () => {
     }
     expect(liveRows(db())).toEqual(clerk);
     for (const id of deleted) expect(db().$client.prepare("select deleted_at from users where clerk_id = ?").get(id)).toEqual({ deleted_at: expect.any(Number) });
+  });
+});
+
+describe("the backfill against Clerk's rate limit", () => {
+  it("provokes no 429 when its limiter matches the instance's limit, and waits out the 429s when set above it", async () => {
+    const limit = { requests: 40, windowSeconds: 2 };
+    const limited = await startClerkStandIn({ port: 0, rateLimit: limit });
+    try {
+      limited.store.seed(generateUsers({ count: 5_000, emailPrefix: "limited" }));
+      const atTheLimit = await backfillUsersFromClerk({
+        client: clientFor(limited),
+        db: db(),
+        limiter: limiterSettingsFor({ kind: "custom", ...limit }),
+        pageSize: 100,
+      });
+      expect(atTheLimit.requests).toBeGreaterThan(limit.requests);
+      expect(atTheLimit).toMatchObject({ listed: 5_000, rateLimitWaits: 0 });
+      expect(limited.rateLimit!.rejected).toBe(0);
+
+      const { policy, waits } = recordingRetryPolicy();
+      const aboveIt = await backfillUsersFromClerk({ client: clientFor(limited), db: db(), limiter: UNLIMITED, pageSize: 100, retry: policy });
+      expect(limited.rateLimit!.rejected).toBeGreaterThan(0);
+      expect(aboveIt).toMatchObject({ listed: 5_000, unchanged: 5_000 });
+      expect(aboveIt.rateLimitWaits).toBeGreaterThan(0);
+      // Retry-After said one second: one token at 20 requests/s, rounded up.
+      expect(waits.every((ms) => ms === 1000)).toBe(true);
+      const clerk = clerkUsersAsRows(limited);
+      const stored = liveRows(db());
+      for (const [id, row] of clerk) expect(stored.get(id)).toEqual(row);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -20,6 +20,9 @@ Start one:
     --time-scale <x>       multiply Svix's retry gaps (default 1; 0.001 = 5 s → 5 ms)
     --frontend-host <h>    host encoded in the publishable key (default 127.0.0.1:<port>)
     --test                 issue a pk_test_ (development) key instead of pk_live_
+    --latency <150ms±50>   Backend API answers wait fixed ± jitter milliseconds (default: none)
+    --rate-limit <kind>    Clerk's Backend API limit per secret key: production (1000 / 10 s)
+                           or development (100 / 10 s); over it, 429 with Retry-After (default: none)
     --state-file <file>    where users, sessions, keys and the delivery log are kept (default ${DEFAULT_STATE_FILE})
     --ephemeral            keep everything in memory only; a restart starts from nothing
     --app-origin <url>     the app's origin, answered with CORS by the Frontend API (repeatable;
@@ -123,9 +126,17 @@ async function start(args: string[]): Promise<void> {
       ephemeral: { type: "boolean", default: false },
       "app-origin": { type: "string", multiple: true, default: ["http://localhost:3000"] },
       "token-file": { type: "string", default: DEFAULT_CONTROL_TOKEN_FILE },
+      latency: { type: "string" },
+      "rate-limit": { type: "string" },
     },
   });
+  const rateLimit = values["rate-limit"];
+  if (rateLimit !== undefined && rateLimit !== "production" && rateLimit !== "development") {
+    throw new Error(`--rate-limit must be production (1000 requests / 10 s) or development (100 / 10 s), not "${rateLimit}"`);
+  }
   const standIn = await startClerkStandIn({
+    latency: values.latency,
+    rateLimit,
     port: Number(values.port),
     webhookUrls: values["webhook-url"],
     webhookSecret: values["webhook-secret"],

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { backendApiRoutes } from "./backend-api/routes.js";
+import { backendApiRoutes, type BackendApiEdge } from "./backend-api/routes.js";
 import type { BackendApiContext } from "./backend-api/users.js";
 import { controlApiRoutes, type ControlApiContext } from "./control/control-api.js";
 import { notFound } from "./errors.js";
@@ -10,7 +10,7 @@ import { controlGuard, loopbackHostOnly } from "./guards.js";
 import { sendError, type StandInEnv } from "./http-util.js";
 
 export interface StandInRoutesContext {
-  backendApi: BackendApiContext;
+  backendApi: BackendApiContext & BackendApiEdge;
   control: ControlApiContext;
   frontend: FrontendContext;
   /** True for an origin the Frontend API answers CORS for. */

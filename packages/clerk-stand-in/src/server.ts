@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { WebhookDeliveries } from "./webhooks/deliveries.js";
 import { FaultSwitches } from "./control/faults.js";
+import { parseLatency, type Latency } from "./backend-api/latency.js";
+import { BackendApiRateLimit, type RateLimitSetting } from "./backend-api/rate-limit.js";
 import * as frontend from "./frontend-api/frontend-api.js";
 import { newId } from "./ids.js";
 import { refuseMalformedHost } from "./guards.js";
@@ -54,6 +56,10 @@ export interface StandInOptions {
   controlToken?: string;
   /** Writes `{ url, token }` here (0600) once listening, for the CLI; removed on close. */
   controlTokenFile?: string;
+  /** Backend API answers wait this long (`{ fixedMs: 150, jitterMs: 50 }` or "150ms±50"); none by default. */
+  latency?: Latency | string;
+  /** Clerk's Backend API rate limit per secret key ("production": 1000/10 s, "development": 100/10 s); none by default. */
+  rateLimit?: RateLimitSetting;
 }
 
 export interface ClerkStandIn {
@@ -63,6 +69,8 @@ export interface ClerkStandIn {
   keys: InstanceKeys;
   deliveries: WebhookDeliveries;
   faults: FaultSwitches;
+  /** The Backend API's rate limit when one is set (`rejected` counts its 429s). */
+  rateLimit: BackendApiRateLimit | null;
   webhookSecret: string;
   instanceId: string;
   options: StandInOptions;
@@ -85,6 +93,8 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   const { webhookSecret, instanceId } = instance;
   const store = new UserStore(instance.stateFile);
   const faults = new FaultSwitches();
+  const latency = typeof options.latency === "string" ? parseLatency(options.latency) : options.latency;
+  const rateLimit = options.rateLimit ? new BackendApiRateLimit(options.rateLimit) : null;
   const deliveries = new WebhookDeliveries({
     secret: webhookSecret,
     instanceId,
@@ -127,6 +137,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
     keys,
     deliveries,
     faults,
+    rateLimit,
     webhookSecret,
     instanceId,
     options,
@@ -170,7 +181,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   };
 
   const routes = standInRoutes({
-    backendApi: { store, keys, faults },
+    backendApi: { store, keys, faults, latency: () => latency, rateLimit: rateLimit ?? undefined },
     control: controlContext,
     frontend: frontendContext,
     allowsFrontendOrigin: (origin) => allowedOrigins.has(origin),

@@ -1,6 +1,8 @@
+import { createClerkClient } from "@clerk/backend";
 import { describe, expect, test } from "vitest";
 import { latencyDelayMs, parseLatency } from "../src/backend-api/latency.js";
 import { BackendApiRateLimit, CLERK_RATE_LIMITS, tooManyRequests } from "../src/backend-api/rate-limit.js";
+import { startClerkStandIn } from "../src/index.js";
 import { bapiSpec } from "./support/openapi-schemas.js";
 
 describe("Backend API latency", () => {
@@ -46,5 +48,48 @@ describe("Backend API rate limit (a token bucket per secret key, Clerk's figures
     expect(answer.headers).toEqual({ "Retry-After": "3" });
     expect(answer.body.errors[0]).toMatchObject({ code: "too_many_requests" });
     bapiSpec().assertSchema("ClerkErrors", answer.body);
+  });
+});
+
+describe("a stand-in started with latency and a rate limit", () => {
+  test("the real @clerk/backend client gets Clerk's 429 with retryAfter past the limit; the JWKS is not limited", async () => {
+    const standIn = await startClerkStandIn({ port: 0, rateLimit: { requests: 5, windowSeconds: 10 } });
+    try {
+      const clerk = createClerkClient({ secretKey: standIn.keys.secretKey, apiUrl: standIn.url });
+      for (let i = 0; i < 5; i++) await clerk.users.getCount();
+      const error = (await clerk.users.getUserList().then(
+        () => expect.unreachable("the sixth request should be limited"),
+        (e: unknown) => e,
+      )) as { status: number; retryAfter?: number; errors: { code: string }[] };
+      expect(error.constructor.name).toBe("ClerkAPIResponseError");
+      expect(error).toMatchObject({ status: 429, retryAfter: 2, errors: [{ code: "too_many_requests" }] });
+
+      const raw = await fetch(`${standIn.url}/v1/users`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } });
+      expect(raw.status).toBe(429);
+      expect(raw.headers.get("retry-after")).toBe("2");
+      bapiSpec().assertResponse("GET", "/users", 400, await raw.json());
+      expect((await fetch(`${standIn.url}/v1/jwks`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } })).status).toBe(200);
+      // getUserList sends two requests (the list and its count), both refused; then the raw one.
+      expect(standIn.rateLimit?.rejected).toBe(3);
+    } finally {
+      await standIn.close();
+    }
+  });
+
+  test("Backend API answers wait out the latency; the control API does not", async () => {
+    const standIn = await startClerkStandIn({ port: 0, latency: "300ms±0" });
+    try {
+      const order: string[] = [];
+      const listed = fetch(`${standIn.url}/v1/users`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } }).then((r) => {
+        order.push(`backend api ${r.status}`);
+      });
+      const control = fetch(`${standIn.url}/_control/config`, { headers: { authorization: `Bearer ${standIn.controlToken}` } }).then((r) => {
+        order.push(`control ${r.status}`);
+      });
+      await Promise.all([listed, control]);
+      expect(order).toEqual(["control 200", "backend api 200"]);
+    } finally {
+      await standIn.close();
+    }
   });
 });

@@ -1,3 +1,6 @@
+import type { MiddlewareHandler } from "hono";
+import type { StandInEnv } from "../http-util.js";
+
 /**
  * Backend API latency: real Clerk answers a page of users in roughly
  * 100–300 ms, the stand-in in microseconds. A tool tuned against microseconds
@@ -29,4 +32,12 @@ export function latencyDelayMs(latency: Latency, random: () => number = Math.ran
 export function waitLatency(latency: Latency | undefined): Promise<void> | undefined {
   if (!latency || (latency.fixedMs === 0 && latency.jitterMs === 0)) return undefined;
   return new Promise((resolve) => setTimeout(resolve, latencyDelayMs(latency)));
+}
+
+/** Hono middleware: every Backend API answer waits `latency` (read per request, so it can change at run time). */
+export function latencyMiddleware(latency: () => Latency | undefined): MiddlewareHandler<StandInEnv> {
+  return async (_c, next) => {
+    await waitLatency(latency());
+    await next();
+  };
 }

@@ -1,4 +1,6 @@
+import type { MiddlewareHandler } from "hono";
 import { clerkErrorBody } from "../errors.js";
+import { sendJson, type StandInEnv } from "../http-util.js";
 
 /**
  * Clerk's Backend API rate limit, per instance, i.e. per secret key: 1,000
@@ -69,5 +71,18 @@ export function tooManyRequests(retryAfterSeconds: number) {
     status: 429 as const,
     headers: { "Retry-After": String(retryAfterSeconds) },
     body: clerkErrorBody("too_many_requests", "Too many requests", "Too many requests, please retry later"),
+  };
+}
+
+/** Hono middleware, after authentication: counts the request against its secret key's bucket. */
+export function rateLimitMiddleware(limit: BackendApiRateLimit): MiddlewareHandler<StandInEnv> {
+  return async (c, next) => {
+    const token = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/, "").trim();
+    const decision = limit.take(token);
+    if (!decision.allowed) {
+      const answer = tooManyRequests(decision.retryAfterSeconds);
+      return sendJson(c, answer.status, answer.body, answer.headers);
+    }
+    await next();
   };
 }

@@ -1,5 +1,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { StandInEnv } from "../http-util.js";
+import { latencyMiddleware, type Latency } from "./latency.js";
+import { rateLimitMiddleware, type BackendApiRateLimit } from "./rate-limit.js";
 import {
   apiFaultResponse,
   authenticate,
@@ -14,8 +16,15 @@ import {
 } from "./users.js";
 
 /** Clerk's Backend API, mounted at `/v1`: what @clerk/backend and the app's server call. */
-export function backendApiRoutes(ctx: BackendApiContext): Hono<StandInEnv> {
+/** Clerk's edge, off unless asked for: the network's latency, and the per-instance rate limit. */
+export interface BackendApiEdge {
+  latency?: () => Latency | undefined;
+  rateLimit?: BackendApiRateLimit;
+}
+
+export function backendApiRoutes(ctx: BackendApiContext & BackendApiEdge): Hono<StandInEnv> {
   const api = new Hono<StandInEnv>();
+  if (ctx.latency) api.use(latencyMiddleware(ctx.latency));
 
   // Fault switches stand for Clerk's servers failing, so they answer before authentication does.
   // Middleware that imitates Clerk's edge (latency, rate limits) belongs here too.
@@ -26,6 +35,11 @@ export function backendApiRoutes(ctx: BackendApiContext): Hono<StandInEnv> {
     authenticate(c.req.header("authorization"), ctx.keys);
     await next();
   });
+  // Clerk limits every Backend API endpoint per instance except the JWKS.
+  if (ctx.rateLimit) {
+    const limited = rateLimitMiddleware(ctx.rateLimit);
+    api.use((c, next) => (c.req.path.endsWith("/jwks") ? next() : limited(c, next)));
+  }
 
   api.get("/jwks", (c) => c.json(ctx.keys.jwks()));
   api.get("/users/count", (c) => countUsers(c, ctx));

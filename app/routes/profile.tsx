@@ -1,20 +1,18 @@
-import { getAuth } from "@clerk/remix/ssr.server";
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { json, redirect } from "@remix-run/node";
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import type { MouseEvent } from "react";
+import { requireUserId } from "~/auth.server";
 import { syncUserFromClerk } from "~/clerk/sync-user.server";
+import { useArrived, useRetryCountdown, useRevalidateWhileMissing } from "~/components/use-profile-status";
 import { findUserByClerkId } from "~/db/user-writer.server";
+import { readSameOriginForm } from "~/same-origin.server";
+import { PRIVATE_PAGE_CACHE_CONTROL } from "~/security-headers.server";
 
 export const meta: MetaFunction = () => [{ title: "Your profile · clerk-sync" }];
 
-async function requireUserId(args: LoaderFunctionArgs | ActionFunctionArgs): Promise<string> {
-  const { userId } = await getAuth(args);
-  if (!userId) {
-    const url = new URL(args.request.url);
-    throw redirect(`/sign-in?redirect_url=${encodeURIComponent(url.pathname + url.search)}`);
-  }
-  return userId;
-}
+// Personal data: never kept by a shared cache or the browser's back/forward store.
+export const headers: HeadersFunction = () => ({ "Cache-Control": PRIVATE_PAGE_CACHE_CONTROL });
 
 export async function loader(args: LoaderFunctionArgs) {
   const userId = await requireUserId(args);
@@ -38,18 +36,30 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
+  // Before anything else: a forged cross-origin post must not even reach Clerk.
+  const read = await readSameOriginForm(args.request);
+  if (!read.ok) return json({ ok: false as const, message: read.message, retryAfterSeconds: null }, { status: read.status });
   const userId = await requireUserId(args);
-  const form = await args.request.formData();
+  const { form } = read;
   if (form.get("intent") !== "sync") {
-    return json({ ok: false as const, message: "Unknown action." }, { status: 400 });
+    return json({ ok: false as const, message: "Unknown action.", retryAfterSeconds: null }, { status: 400 });
   }
   const result = await syncUserFromClerk(userId);
-  if (result.ok) return json({ ok: true as const, message: result.message });
+  // When the check happened, so an "already up to date" answer can say so without touching "last synced".
+  const checkedAt = new Date().toISOString();
+  if (result.ok) return json({ ok: true as const, message: result.message, outcome: result.outcome, checkedAt });
   const status = { not_found: 404, rate_limited: 429, timeout: 504, unavailable: 502 }[result.failure.kind];
-  return json({ ok: false as const, message: result.message }, { status });
+  const retryAfterSeconds = result.failure.kind === "rate_limited" ? result.failure.retryAfterSeconds : null;
+  return json({ ok: false as const, message: result.message, retryAfterSeconds }, { status });
 }
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" });
+
+const SYNC_SOURCE_LABELS: Record<string, string> = {
+  manual: "Sync User Data",
+  webhook: "webhook",
+  backfill: "backfill",
+};
 
 function displayName(profile: { firstName: string | null; lastName: string | null }) {
   return [profile.firstName, profile.lastName].filter(Boolean).join(" ") || null;
@@ -60,25 +70,45 @@ export default function ProfilePage() {
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const syncing = navigation.state !== "idle" && navigation.formData?.get("intent") === "sync";
+  const row = useRevalidateWhileMissing(profile === null);
+  const arrived = useArrived(profile !== null);
+  const waitSeconds = useRetryCountdown(actionData, actionData && !actionData.ok ? actionData.retryAfterSeconds : null);
+  const unavailable = syncing || waitSeconds > 0;
+  const checkedUnchanged = actionData?.ok && (actionData.outcome === "unchanged" || actionData.outcome === "stale");
+
+  // aria-disabled rather than disabled: a disabled button drops keyboard focus to <body>.
+  const ignoreWhileUnavailable = (event: MouseEvent<HTMLButtonElement>) => {
+    if (unavailable) event.preventDefault();
+  };
 
   if (profile?.deletedAt) {
     return (
       <section className="card" aria-labelledby="profile-title">
         <h1 id="profile-title">Account deleted</h1>
         <p role="alert">
-          This account was deleted in Clerk on {dateFormat.format(profile.deletedAt)} UTC. Its personal data has been
-          erased from this app.
+          This account was deleted in Clerk on {dateFormat.format(new Date(profile.deletedAt))} UTC. Its personal data
+          has been erased from this app.
         </p>
       </section>
     );
   }
+
+  const status = syncing
+    ? "Syncing with Clerk…"
+    : actionData?.ok
+      ? actionData.message
+      : arrived && !actionData
+        ? "Your profile has arrived from Clerk."
+        : "";
 
   return (
     <section className="card" aria-labelledby="profile-title">
       <h1 id="profile-title">Your profile</h1>
       {profile ? (
         <div className="profile">
-          {profile.imageUrl ? <img className="avatar" src={profile.imageUrl} alt="Your avatar" width={72} height={72} /> : null}
+          {profile.imageUrl ? (
+            <img className="avatar" src={profile.imageUrl} alt="Your avatar" width={72} height={72} />
+          ) : null}
           <dl>
             <dt>Email</dt>
             <dd data-field="email">{profile.email ?? "—"}</dd>
@@ -92,31 +122,57 @@ export default function ProfilePage() {
             </dd>
             <dt>Last synced</dt>
             <dd data-field="synced">
-              {dateFormat.format(profile.syncedAt)} UTC by <span data-field="sync-source">{profile.syncSource}</span>
+              {dateFormat.format(new Date(profile.syncedAt))} UTC by{" "}
+              <span data-field="sync-source">{SYNC_SOURCE_LABELS[profile.syncSource] ?? profile.syncSource}</span>
+              {checkedUnchanged && !syncing ? (
+                <>
+                  {"; "}
+                  <span data-field="checked">
+                    checked <time dateTime={actionData.checkedAt}>just now</time>
+                  </span>
+                </>
+              ) : null}
             </dd>
           </dl>
         </div>
+      ) : row.gaveUp ? (
+        <div className="notice" data-field="no-row">
+          <p>
+            Your profile has not reached this app yet, and after a minute of checking Clerk's webhook still has not
+            arrived, so this page stopped checking. Sync it now to pull your data straight from Clerk, or check again.
+          </p>
+          <button type="button" className="button secondary" onClick={row.checkAgain}>
+            Check again
+          </button>
+        </div>
       ) : (
-        <p className="notice" data-field="no-row">
-          Your profile has not reached this app yet: Clerk's webhook has not arrived. Sync it now to pull your data
-          straight from Clerk.
-        </p>
+        <div className="notice" data-field="no-row">
+          <p>
+            Your profile has not reached this app yet: Clerk's webhook has not arrived. This page checks again every
+            few seconds, or sync it now to pull your data straight from Clerk.
+          </p>
+        </div>
       )}
       <Form method="post" className="sync-form">
-        <button type="submit" name="intent" value="sync" disabled={syncing} aria-busy={syncing}>
-          {syncing ? "Syncing…" : "Sync User Data"}
+        <button
+          type="submit"
+          name="intent"
+          value="sync"
+          className="button"
+          aria-disabled={unavailable}
+          onClick={ignoreWhileUnavailable}
+        >
+          {syncing ? "Syncing…" : waitSeconds > 0 ? `Sync User Data (wait ${waitSeconds} s)` : "Sync User Data"}
         </button>
       </Form>
-      {actionData && !syncing ? (
-        actionData.ok ? (
-          <p className="status success" role="status">
-            {actionData.message}
-          </p>
-        ) : (
-          <p className="status error" role="alert">
-            {actionData.message}
-          </p>
-        )
+      {/* Always in the page, so screen readers announce what is put into it. */}
+      <p className={status ? "status success" : "status empty"} role="status" data-field="sync-status">
+        {status}
+      </p>
+      {actionData && !actionData.ok && !syncing ? (
+        <p className="status error" role="alert">
+          {actionData.message}
+        </p>
       ) : null}
     </section>
   );

@@ -43,5 +43,5 @@ test("the offline banner and the demo account are shown on every page in offline
     await expect(page.getByText("Offline mode — local Clerk stand-in.")).toBeVisible();
   }
   await page.goto(`${world().appUrl}/sign-in`);
-  await expect(page.getByRole("complementary", { name: "Demo account" })).toContainText("demo@clerk-sync.local");
+  await expect(page.getByRole("note", { name: "Demo account" })).toContainText("demo@clerk-sync.local");
 });

@@ -23,12 +23,17 @@ test("a dropped delivery leaves the profile stale, and Sync User Data pulls the 
   await clickSync(page);
   await expect(page.getByRole("status").filter({ hasText: "Email updated." })).toBeVisible();
   await expect(profileField(page, "email")).toHaveText(newEmail);
-  await expect(profileField(page, "sync-source")).toHaveText("manual");
+  await expect(profileField(page, "sync-source")).toHaveText("Sync User Data");
   expect(userRow(user.id)).toMatchObject({ email: newEmail, sync_source: "manual" });
   await screenshot(page, "05-sync-success");
 
+  const lastSynced = await profileField(page, "synced").textContent();
   await clickSync(page);
   await expect(page.getByRole("status").filter({ hasText: "Already up to date." })).toBeVisible();
+  // The check is shown as a check; the row did not change, so neither does "last synced".
+  await expect(profileField(page, "checked")).toHaveText("checked just now");
+  expect(await profileField(page, "synced").textContent()).toContain(lastSynced!.split(" by ")[0]);
+  await screenshot(page, "05b-sync-checked-unchanged");
 });
 
 test("when Clerk answers 500, then 429, then hangs, the sync button shows each error and the row is unchanged", async ({ page, context }) => {
@@ -43,10 +48,12 @@ test("when Clerk answers 500, then 429, then hangs, the sync button shows each e
   await screenshot(page, "06-sync-error");
   expect(userRow(user.id)).toEqual(before);
 
-  await control("/faults", { body: { api: { mode: "429", retry_after: 7 } } });
+  await control("/faults", { body: { api: { mode: "429", retry_after: 2 } } });
   await clickSync(page);
-  await expect(page.getByRole("alert")).toHaveText(/rate limited\)\. Try again in 7 seconds/);
+  await expect(page.getByRole("alert")).toHaveText(/rate limited\)\. Try again in 2 seconds/);
   expect(userRow(user.id)).toEqual(before);
+  // The button counts Retry-After down before it can be pressed again.
+  await expect(page.getByRole("button", { name: "Sync User Data", exact: true })).toBeEnabled();
 
   await control("/faults", { body: { api: { mode: "hang" } } });
   await clickSync(page);

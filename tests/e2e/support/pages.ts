@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 import { world } from "./world";
 
 export const SCREENSHOTS = fileURLToPath(new URL("../../../test-results/screenshots", import.meta.url));
@@ -33,6 +33,41 @@ export async function signInWithClerkForm(page: Page, email: string, password: s
   await page.getByRole("button", { name: "Continue", exact: true }).click();
 }
 
+/** The page has hydrated and Clerk has loaded: the user menu is drawn by clerk-js in the browser. */
+export async function expectPageReady(page: Page) {
+  await expect(page.getByRole("button", { name: "Open user menu" })).toBeVisible();
+}
+
+export function syncButton(page: Page) {
+  return page.getByRole("button", { name: /^Sync User Data|^Syncing…/ });
+}
+
 export async function clickSync(page: Page) {
-  await page.getByRole("button", { name: "Sync User Data" }).click();
+  await page.getByRole("button", { name: "Sync User Data", exact: true }).click();
+}
+
+/** Presses Tab until `target` has focus, as a keyboard user gets there; fails if it never does. */
+export async function tabTo(page: Page, target: Locator, maxPresses = 30) {
+  for (let presses = 0; presses < maxPresses; presses++) {
+    if (await target.evaluate((element) => element === document.activeElement)) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached ${target}`);
+}
+
+export async function hasFocus(target: Locator): Promise<boolean> {
+  return target.evaluate((element) => element === document.activeElement);
+}
+
+/**
+ * Console errors and uncaught exceptions of the page from now on. Clerk's own
+ * maintenance notice is a warning, not an error, so it does not count.
+ */
+export function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(`${error.name}: ${error.message}`));
+  return errors;
 }

@@ -83,7 +83,7 @@ describe("DNS rebinding: a Host that is not loopback", () => {
 
 describe("the control API and the testing sign-in", () => {
   it("do not show the config, keys included, without the per-run token", async () => {
-    for (const headers of [{}, { authorization: "Bearer sct_guessed" }]) {
+    for (const headers of [{}, { authorization: "Bearer sct_guessed" }] as Record<string, string>[]) {
       const response = await send("/_control/config", { headers });
       expect(response.status).toBe(401);
       expect(response.json.errors[0].code).toBe("authentication_invalid");
@@ -97,7 +97,7 @@ describe("the control API and the testing sign-in", () => {
   it("refuse the cross-site text/plain POST that used to add a webhook endpoint", async () => {
     const before = standIn.deliveries.endpoints.slice();
     const body = JSON.stringify({ url: "http://127.0.0.1:4999/steal" });
-    const attempts = [
+    const attempts: { headers: Record<string, string>; status: number }[] = [
       { headers: { origin: "https://evil.example", "content-type": "text/plain" }, status: 403 },
       { headers: { "content-type": "text/plain" }, status: 401 },
       { headers: { origin: "http://localhost:4888", "content-type": "application/json", ...token() }, status: 403 },

@@ -15,19 +15,18 @@ import {
   type BackendApiContext,
 } from "./users.js";
 
-/** Clerk's Backend API, mounted at `/v1`: what @clerk/backend and the app's server call. */
 /** Clerk's edge, off unless asked for: the network's latency, and the per-instance rate limit. */
 export interface BackendApiEdge {
   latency?: () => Latency | undefined;
   rateLimit?: BackendApiRateLimit;
 }
 
+/** Clerk's Backend API, mounted at `/v1`: what @clerk/backend and the app's server call. */
 export function backendApiRoutes(ctx: BackendApiContext & BackendApiEdge): Hono<StandInEnv> {
   const api = new Hono<StandInEnv>();
   if (ctx.latency) api.use(latencyMiddleware(ctx.latency));
 
   // Fault switches stand for Clerk's servers failing, so they answer before authentication does.
-  // Middleware that imitates Clerk's edge (latency, rate limits) belongs here too.
   const faults: MiddlewareHandler<StandInEnv> = async (c, next) => (await apiFaultResponse(c, ctx.faults)) ?? next();
   api.use("/users", faults);
   api.use("/users/*", faults);

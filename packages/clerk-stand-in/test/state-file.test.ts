@@ -91,6 +91,21 @@ describe("the state file", () => {
     expect(openState(path).counts()).toMatchObject({ users: 0, sessions: 0, clients: 0 });
   });
 
+  test("reset empties the sessions in the file even before anything has loaded them", () => {
+    const path = statePath();
+    const store = new UserStore(openState(path));
+    const sessions = new SessionManager({ keys: { signJwt: () => "token" }, users: store, issuer: "https://stand-in.test" });
+    sessions.createSession(sessions.ensureClient(null), store.create({ email_address: ["ada@example.test"] }).id);
+    sessions.close();
+    store.stateFile!.close();
+
+    // A restarted stand-in whose Frontend API has not been called yet: no session manager listens.
+    const restarted = new UserStore(openState(path));
+    restarted.reset();
+    restarted.stateFile!.close();
+    expect(openState(path).counts()).toMatchObject({ users: 0, clients: 0, sessions: 0 });
+  });
+
   test("clients and sessions survive, so the browser's __client cookie still names a signed-in client", async () => {
     const path = statePath();
     const keys = { signJwt: (payload: Record<string, unknown>) => JSON.stringify(payload) };

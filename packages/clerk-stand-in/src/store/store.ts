@@ -181,7 +181,9 @@ export class UserStore {
     this.idByExternalId.clear();
     this.creationOrder = [];
     this.sortedViews.clear();
-    this.stateFile?.clear(["users"]);
+    // Sessions hang off users. The session manager empties its own rows when it exists,
+    // but it is created on the first Frontend API request, which may not have come yet.
+    this.stateFile?.clear(["users", "clients", "sessions"]);
     for (const listener of this.resetListeners) listener();
     return erased;
   }

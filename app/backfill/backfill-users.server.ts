@@ -101,9 +101,9 @@ const MASS_PRUNE_MIN = 10;
 
 const silentProgress: BackfillProgress = { page() {}, retry() {}, end() {} };
 
-/** Enough ranges in flight to cover 300 ms of latency at the allowed rate: 30 on production, 3 on development. */
+/** Enough ranges in flight to cover 200 ms of latency at the allowed rate (20 on production, 2 on development): more only holds more pages in memory. */
 export function defaultConcurrency(limiter: LimiterSettings): number {
-  return Math.min(64, Math.max(2, Math.ceil(limiter.requestsPerSecond * 0.3)));
+  return Math.min(64, Math.max(2, Math.ceil(limiter.requestsPerSecond * 0.2)));
 }
 
 export async function backfillUsersFromClerk(options: BackfillOptions): Promise<BackfillSummary> {

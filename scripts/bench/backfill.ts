@@ -17,6 +17,7 @@
  *   BENCH_BACKFILL_LATENCY=150ms±50
  *   BENCH_BACKFILL_OLD_WALK_PAGES=20        pages the old walk is timed on
  *   BENCH_BACKFILL_MAX_SECONDS=900          a run that takes longer is killed and reported
+ *   BENCH_BACKFILL_SETTLE_SECONDS=10        pause before the old walk, so the bucket refills
  *   BENCH_PROFILE=1                         run the CLI under --cpu-prof and print its top frames
  */
 import { spawn } from "node:child_process";
@@ -33,6 +34,7 @@ const DEV_COUNT = Number(process.env.BENCH_BACKFILL_DEV_COUNT ?? 20_000);
 const LATENCY = process.env.BENCH_BACKFILL_LATENCY ?? "150ms±50";
 const OLD_WALK_PAGES = Number(process.env.BENCH_BACKFILL_OLD_WALK_PAGES ?? 20);
 const MAX_SECONDS = Number(process.env.BENCH_BACKFILL_MAX_SECONDS ?? 900);
+const SETTLE_SECONDS = Number(process.env.BENCH_BACKFILL_SETTLE_SECONDS ?? 10);
 const PAGE = 500;
 const MiB = 1024 * 1024;
 const LIMITS = { production: { requests: 1000, windowSeconds: 10 }, development: { requests: 100, windowSeconds: 10 } };
@@ -143,7 +145,7 @@ async function measure(kind: "production" | "development", count: number): Promi
     }
     const rejected = standIn.rateLimit?.rejected ?? 0;
     // The old walk, after the new run and on a refilled bucket, so neither slows the other.
-    await new Promise((resolve) => setTimeout(resolve, limit.windowSeconds * 1000));
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
     const perPage = await timeOldWalk(standIn, Math.min(OLD_WALK_PAGES, Math.ceil(count / PAGE)));
     const pages = Math.ceil(count / PAGE);
     const result: Result = {

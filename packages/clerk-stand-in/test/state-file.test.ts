@@ -23,7 +23,7 @@ function statePath(): string {
 
 function recordingLogger() {
   const lines: string[] = [];
-  const logger: Logger = { info: (line) => lines.push(line), warn: (line) => lines.push(line), error: (line) => lines.push(line) };
+  const logger: Logger = { info: (line) => lines.push(line), warn: (line) => lines.push(line) };
   return { logger, lines };
 }
 

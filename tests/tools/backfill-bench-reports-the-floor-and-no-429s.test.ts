@@ -13,7 +13,7 @@ function runBench() {
       BENCH_BACKFILL_LATENCY: "20ms±10",
       BENCH_BACKFILL_OLD_WALK_PAGES: "2",
       BENCH_BACKFILL_SETTLE_SECONDS: "0",
-    },
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -26,12 +26,12 @@ describe("a webhook whose data.updated_at is beyond the clock-skew tolerance", (
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: "invalid_payload", detail: expect.stringMatching(/updated_at is more than 5 minutes ahead/) });
     expect(eventRow("msg_from_the_future")).toMatchObject({ status: "failed", error: expect.stringMatching(/ahead of this server's clock/) });
-    expect(userRow(user.id)).toMatchObject({ first_name: "Ada", clerk_updated_at: user.updated_at });
+    expect(userRow(String(user.id))).toMatchObject({ first_name: "Ada", clerk_updated_at: user.updated_at });
 
     const real = { ...user, first_name: "Grace", updated_at: Date.now() };
     const landed = await deliver(signedRequest(clerkEvent("user.updated", real)));
     expect(landed.body).toEqual({ ok: true, outcome: "updated" });
-    expect(userRow(user.id)).toMatchObject({ first_name: "Grace" });
+    expect(userRow(String(user.id))).toMatchObject({ first_name: "Grace" });
   });
 
   it("is accepted when within the tolerance (a sender's clock a little ahead)", async () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,7 +7,6 @@ import { FaultSwitches } from "./control/faults.js";
 import { parseLatency, type Latency } from "./backend-api/latency.js";
 import { BackendApiRateLimit, type RateLimitSetting } from "./backend-api/rate-limit.js";
 import * as frontend from "./frontend-api/frontend-api.js";
-import { newId } from "./ids.js";
 import { refuseMalformedHost } from "./guards.js";
 import { standInRoutes } from "./routes.js";
 import {

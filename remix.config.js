@@ -11,5 +11,7 @@ export default {
     v3_relativeSplatPath: true,
     v3_throwAbortReason: true,
     v3_lazyRouteDiscovery: true,
+    // Adopted once the e2e suite passed with it (docs/decisions/001): no future-flag notice at build.
+    v3_singleFetch: true,
   },
 };

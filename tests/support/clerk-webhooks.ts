@@ -47,7 +47,7 @@ let clock = Date.UTC(2026, 0, 1);
  * newer than the previous one, whose primary email is its second address (so
  * the app must follow primary_email_address_id, not take the first).
  */
-export function clerkUser(overrides: ClerkUserOverrides = {}) {
+export function clerkUser<T extends ClerkUserOverrides = Record<never, never>>(overrides: T = {} as T) {
   const id = (overrides.id as string) ?? buildClerkUser().id;
   const primary = clerkEmailAddress({ id: `idn_${id.slice(5)}`, email_address: `${id}@example.com` });
   clock += 1000;

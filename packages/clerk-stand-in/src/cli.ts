@@ -159,7 +159,10 @@ async function start(args: string[]): Promise<void> {
   const env = Object.entries(standIn.env())
     .map(([key, value]) => `export ${key}='${value}'`)
     .join("\n");
-  process.stdout.write(`\n# Clerk stand-in on ${standIn.url} — paste into your shell or .env:\n${env}\n\n`);
+  // An app refuses stand-in keys unless OFFLINE_MODE=1 says so on purpose (the app's env check).
+  process.stdout.write(
+    `\n# Clerk stand-in on ${standIn.url} — paste into your shell or .env:\n${env}\nexport OFFLINE_MODE='1'\n\n`,
+  );
   process.stdout.write(
     `# Its control token (for /_control and /fapi/_testing; also in ${values["token-file"]}, 0600):\n` +
       `export CLERK_STAND_IN_CONTROL_TOKEN='${standIn.controlToken}'\n\n`,

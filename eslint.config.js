@@ -21,7 +21,10 @@ export default tseslint.config(
     },
     rules: {
       // Unused arguments named _x are deliberate (handler signatures).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       // Clerk payloads and test fixtures are untyped JSON: `any` at those edges is honest.
       "@typescript-eslint/no-explicit-any": "off",
     },

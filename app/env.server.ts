@@ -88,9 +88,7 @@ function svixAcceptsSecret(secret: string): boolean {
 }
 
 export function readWebhookConfig(source: Source = process.env): WebhookConfig {
-  const name = read(source, "CLERK_WEBHOOK_SIGNING_SECRET")
-    ? "CLERK_WEBHOOK_SIGNING_SECRET"
-    : "CLERK_WEBHOOK_SECRET";
+  const name = read(source, "CLERK_WEBHOOK_SIGNING_SECRET") ? "CLERK_WEBHOOK_SIGNING_SECRET" : "CLERK_WEBHOOK_SECRET";
   const raw = read(source, name);
   const hint =
     "Copy the endpoint's signing secret (whsec_…) from Clerk's dashboard → Webhooks; " +
@@ -110,7 +108,11 @@ export function readWebhookConfig(source: Source = process.env): WebhookConfig {
     "Give a whole number of milliseconds, e.g. 10000.",
   );
   const pendingBodyBytesMax = parseOrFail(
-    z.coerce.number().int().min(1024).max(1024 * 1024 * 1024),
+    z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024),
     read(source, "WEBHOOK_PENDING_BODY_BYTES_MAX") ?? String(16 * 1024 * 1024),
     "WEBHOOK_PENDING_BODY_BYTES_MAX",
     "Give a whole number of bytes, e.g. 16777216 (16 MiB).",

@@ -24,12 +24,17 @@ export const links: LinksFunction = () => [
 ];
 
 export const meta: MetaFunction = ({ error }) => [
-  { title: !error ? "clerk-sync" : isNotFound(error) ? "Page not found · clerk-sync" : "Something went wrong · clerk-sync" },
+  {
+    title: !error
+      ? "clerk-sync"
+      : isNotFound(error)
+        ? "Page not found · clerk-sync"
+        : "Something went wrong · clerk-sync",
+  },
   { name: "description", content: "Your Clerk profile, kept in step with the app's own database." },
 ];
 
-export const loader = (args: LoaderFunctionArgs) =>
-  rootAuthLoader(args, () => ({ offlineMode: getEnv().offlineMode }));
+export const loader = (args: LoaderFunctionArgs) => rootAuthLoader(args, () => ({ offlineMode: getEnv().offlineMode }));
 
 type RootData = { offlineMode?: boolean; clerkState?: unknown } | undefined;
 
@@ -131,7 +136,9 @@ export function ErrorBoundary() {
       ) : (
         <section className="card" aria-labelledby="error-title">
           <h1 id="error-title">Something went wrong</h1>
-          <p>The page could not be shown. Try again in a moment; if it keeps happening, the server log has the details.</p>
+          <p>
+            The page could not be shown. Try again in a moment; if it keeps happening, the server log has the details.
+          </p>
           <p>
             <a href="/">Back to the start page</a>
           </p>

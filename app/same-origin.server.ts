@@ -18,8 +18,7 @@ const MAX_FORM_BYTES = 16 * 1024;
 const FORM_DEADLINE_MS = 10_000;
 
 export type FormRead =
-  | { ok: true; form: URLSearchParams }
-  | { ok: false; status: 400 | 403 | 408 | 413; message: string };
+  { ok: true; form: URLSearchParams } | { ok: false; status: 400 | 403 | 408 | 413; message: string };
 
 /** The origins this request may legitimately come from. */
 export function ownOrigins(request: Request, publicOrigin: string | null): Set<string> {

@@ -31,7 +31,10 @@ function originOf(url: string | undefined): string | null {
 const isLoopback = (host: string) => /^(localhost|127(\.\d+){3}|\[::1\])(:\d+)?$/i.test(host);
 
 /** Where the browser talks to Clerk: the Frontend API (from the publishable key), a proxy, and clerk-js. */
-export function clerkOrigins(env: Pick<AppEnv, "clerk">, source: Record<string, string | undefined> = process.env): string[] {
+export function clerkOrigins(
+  env: Pick<AppEnv, "clerk">,
+  source: Record<string, string | undefined> = process.env,
+): string[] {
   const fapiHost = env.clerk.frontendApiHost.split("/")[0];
   const fapi = isLoopback(fapiHost) ? [`http://${fapiHost}`, `https://${fapiHost}`] : [`https://${fapiHost}`];
   const extra = [originOf(source.CLERK_PROXY_URL), originOf(source.CLERK_JS)].filter((o): o is string => o !== null);
@@ -67,7 +70,10 @@ export function cameOverHttps(request: Request): boolean {
 }
 
 export function applySecurityHeaders(headers: Headers, request: Request, nonce: string, env: AppEnv = getEnv()): void {
-  headers.set("Content-Security-Policy", contentSecurityPolicy(nonce, clerkOrigins(env), env.nodeEnv === "development"));
+  headers.set(
+    "Content-Security-Policy",
+    contentSecurityPolicy(nonce, clerkOrigins(env), env.nodeEnv === "development"),
+  );
   headers.set("X-Frame-Options", "DENY");
   headers.set("Referrer-Policy", "strict-origin-when-cross-origin");
   headers.set("X-Content-Type-Options", "nosniff");

@@ -71,7 +71,10 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** One user from Clerk, as the columns we store. Throws `ClerkApiError`. */
-export async function fetchClerkUser(userId: string, config: ClerkConfig = readClerkConfig()): Promise<ClerkUserFields> {
+export async function fetchClerkUser(
+  userId: string,
+  config: ClerkConfig = readClerkConfig(),
+): Promise<ClerkUserFields> {
   try {
     const user = await withTimeout(getClerkClient(config).users.getUser(userId), config.apiTimeoutMs);
     return clerkUserToRow(clerkUserSchema.parse(user.raw));

@@ -69,9 +69,15 @@ export interface ClerkCallOptions {
 function explain(failure: ReturnType<typeof toClerkApiFailure>): { reason: string; status: number | null } {
   switch (failure.kind) {
     case "not_found":
-      return { reason: `Clerk answered 404: is CLERK_API_URL right?${failure.detail ? ` ${failure.detail}` : ""}`, status: 404 };
+      return {
+        reason: `Clerk answered 404: is CLERK_API_URL right?${failure.detail ? ` ${failure.detail}` : ""}`,
+        status: 404,
+      };
     case "unavailable": {
-      const hint = failure.status === 401 || failure.status === 403 ? " Check CLERK_SECRET_KEY (Clerk's dashboard → API keys)." : "";
+      const hint =
+        failure.status === 401 || failure.status === 403
+          ? " Check CLERK_SECRET_KEY (Clerk's dashboard → API keys)."
+          : "";
       const detail = isRetryableFailure(failure) || !failure.detail ? "" : ` ${failure.detail}`;
       return { reason: `${failure.message}${detail}${hint}`, status: failure.status };
     }
@@ -96,7 +102,11 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
         // Waiting out a 429 is not a failure: it does not use up an attempt.
         attempt--;
         if (++rateLimitWaits > policy.maxRateLimitWaits) {
-          throw new ClerkCallFailed(`Clerk kept answering 429 (rate limited) ${policy.maxRateLimitWaits} times in a row.`, 429, true);
+          throw new ClerkCallFailed(
+            `Clerk kept answering 429 (rate limited) ${policy.maxRateLimitWaits} times in a row.`,
+            429,
+            true,
+          );
         }
         const seconds = failure.retryAfterSeconds ?? policy.defaultRetryAfterSeconds;
         const waitMs = Math.max(0, seconds) * 1000;

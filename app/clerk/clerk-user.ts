@@ -7,7 +7,10 @@ import { z } from "zod";
  * with `primary_email_address_id` set. We insist only on what we store.
  */
 
-const nullableText = z.string().nullish().transform((value) => value ?? null);
+const nullableText = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? null);
 
 const emailAddressSchema = z.looseObject({
   id: z.string(),
@@ -17,7 +20,10 @@ const emailAddressSchema = z.looseObject({
 export const clerkUserSchema = z.looseObject({
   id: z.string().min(1),
   object: z.literal("user").optional(),
-  email_addresses: z.array(emailAddressSchema).nullish().transform((list) => list ?? []),
+  email_addresses: z
+    .array(emailAddressSchema)
+    .nullish()
+    .transform((list) => list ?? []),
   primary_email_address_id: nullableText,
   first_name: nullableText,
   last_name: nullableText,

@@ -68,7 +68,14 @@ export function processClerkWebhook(
 
   if (!isUserEventType(type)) {
     return commit(db, svixId, type, (tx) => {
-      recordDelivery(tx, { svixId, eventType: type, clerkUserId: dataId, status: "ignored", outcome: "ignored", receivedAt });
+      recordDelivery(tx, {
+        svixId,
+        eventType: type,
+        clerkUserId: dataId,
+        status: "ignored",
+        outcome: "ignored",
+        receivedAt,
+      });
       return { status: 200, body: { ok: true, ignored: type }, outcome: "ignored" };
     });
   }
@@ -76,24 +83,50 @@ export function processClerkWebhook(
   if (type === "user.deleted") {
     const parsed = deletedClerkUserSchema.safeParse(data);
     if (!parsed.success) {
-      return recordFailure(db, { svixId, eventType: type, clerkUserId: dataId, receivedAt, error: zodMessage(parsed.error) });
+      return recordFailure(db, {
+        svixId,
+        eventType: type,
+        clerkUserId: dataId,
+        receivedAt,
+        error: zodMessage(parsed.error),
+      });
     }
     const clerkId = parsed.data.id;
     return commit(db, svixId, type, (tx) => {
       if (!clerkId) {
         // Nothing to delete and nothing a retry could fix.
-        recordDelivery(tx, { svixId, eventType: type, clerkUserId: null, status: "ignored", outcome: "no_user_id", receivedAt });
+        recordDelivery(tx, {
+          svixId,
+          eventType: type,
+          clerkUserId: null,
+          status: "ignored",
+          outcome: "no_user_id",
+          receivedAt,
+        });
         return { status: 200, body: { ok: true, outcome: "no_user_id" }, outcome: "no_user_id" };
       }
       const result = tombstoneClerkUser(tx, clerkId, "webhook", receivedAt);
-      recordDelivery(tx, { svixId, eventType: type, clerkUserId: clerkId, status: "processed", outcome: result.outcome, receivedAt });
+      recordDelivery(tx, {
+        svixId,
+        eventType: type,
+        clerkUserId: clerkId,
+        status: "processed",
+        outcome: result.outcome,
+        receivedAt,
+      });
       return { status: 200, body: { ok: true, outcome: result.outcome }, outcome: result.outcome };
     });
   }
 
   const parsed = clerkUserSchema.safeParse(data);
   if (!parsed.success) {
-    return recordFailure(db, { svixId, eventType: type, clerkUserId: dataId, receivedAt, error: zodMessage(parsed.error) });
+    return recordFailure(db, {
+      svixId,
+      eventType: type,
+      clerkUserId: dataId,
+      receivedAt,
+      error: zodMessage(parsed.error),
+    });
   }
   const fields = clerkUserToRow(parsed.data);
   if (isBeyondClockSkew(fields.clerkUpdatedAt, receivedAt)) {
@@ -104,7 +137,14 @@ export function processClerkWebhook(
   }
   return commit(db, svixId, type, (tx) => {
     const result = writeClerkUser(tx, fields, "webhook", receivedAt);
-    recordDelivery(tx, { svixId, eventType: type, clerkUserId: fields.clerkId, status: "processed", outcome: result.outcome, receivedAt });
+    recordDelivery(tx, {
+      svixId,
+      eventType: type,
+      clerkUserId: fields.clerkId,
+      status: "processed",
+      outcome: result.outcome,
+      receivedAt,
+    });
     return { status: 200, body: { ok: true, outcome: result.outcome }, outcome: result.outcome };
   });
 }
@@ -117,13 +157,16 @@ function commit(db: AppDatabase, svixId: string, eventType: string, write: (tx: 
   // IMMEDIATE takes the write lock up front, so another process writing at the same
   // time (the backfill CLI) makes us wait out busy_timeout instead of failing with
   // SQLITE_BUSY when a read transaction tries to become a write one.
-  const answer = db.transaction((tx) => {
-    const earlier = findDelivery(tx, svixId);
-    if (earlier && earlier.status !== "failed") {
-      return { status: 200, body: { ok: true, duplicate: true }, outcome: "duplicate" };
-    }
-    return write(tx);
-  }, { behavior: "immediate" });
+  const answer = db.transaction(
+    (tx) => {
+      const earlier = findDelivery(tx, svixId);
+      if (earlier && earlier.status !== "failed") {
+        return { status: 200, body: { ok: true, duplicate: true }, outcome: "duplicate" };
+      }
+      return write(tx);
+    },
+    { behavior: "immediate" },
+  );
   return { ...answer, svixId, eventType };
 }
 

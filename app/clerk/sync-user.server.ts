@@ -67,11 +67,19 @@ export async function syncUserFromClerk(userId: string): Promise<SyncUserResult>
       totalMs: readDatabaseConfig().busyTimeoutMs,
       label: "manual_sync",
     });
-    log.info("manual_sync", { clerk_user_id: userId, outcome: result.outcome, ms: Math.round(performance.now() - started) });
+    log.info("manual_sync", {
+      clerk_user_id: userId,
+      outcome: result.outcome,
+      ms: Math.round(performance.now() - started),
+    });
     return { ok: true, outcome: result.outcome, changedFields: result.changedFields, message: describeSync(result) };
   } catch (error) {
     if (!(error instanceof ClerkApiError)) throw error;
-    log.warn("manual_sync_failed", { clerk_user_id: userId, kind: error.failure.kind, ms: Math.round(performance.now() - started) });
+    log.warn("manual_sync_failed", {
+      clerk_user_id: userId,
+      kind: error.failure.kind,
+      ms: Math.round(performance.now() - started),
+    });
     return { ok: false, failure: error.failure, message: describeFailure(error.failure) };
   }
 }

@@ -11,8 +11,7 @@ export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 export type SvixHeaders = { "svix-id": string; "svix-timestamp": string; "svix-signature": string };
 
 export type BodyReadResult =
-  | { ok: true; body: string }
-  | { ok: false; reason: "too_large" | "too_slow" | "too_many_pending" | "incomplete" };
+  { ok: true; body: string } | { ok: false; reason: "too_large" | "too_slow" | "too_many_pending" | "incomplete" };
 
 // Past the limit we keep reading, without storing, up to this many more bytes, so
 // that an ordinary client sees the 413 rather than a reset connection. Beyond it

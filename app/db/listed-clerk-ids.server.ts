@@ -31,7 +31,8 @@ export class ListedClerkIds {
   }
 
   liveUserCount(): number {
-    return (this.db.$client.prepare("select count(*) as n from users where deleted_at is null").get() as { n: number }).n;
+    return (this.db.$client.prepare("select count(*) as n from users where deleted_at is null").get() as { n: number })
+      .n;
   }
 
   dispose(): void {

@@ -28,9 +28,7 @@ export const users = sqliteTable(
     syncedAt: integer("synced_at").notNull(),
     syncSource: text("sync_source", { enum: SYNC_SOURCES }).notNull(),
   },
-  (t) => [
-    check("users_sync_source_check", sql`${t.syncSource} in ('webhook', 'manual', 'backfill')`),
-  ],
+  (t) => [check("users_sync_source_check", sql`${t.syncSource} in ('webhook', 'manual', 'backfill')`)],
 );
 
 /** One row per Svix message: the idempotency ledger and the audit trail. */

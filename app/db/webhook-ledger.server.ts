@@ -31,7 +31,11 @@ const entryColumns = {
 
 // Every delivery runs both; prepared once per connection (see preparedQueries).
 const ledgerQueries = (db: QueryRunner) => ({
-  find: db.select().from(webhookEvents).where(eq(webhookEvents.svixId, sql.placeholder("svixId"))).prepare(),
+  find: db
+    .select()
+    .from(webhookEvents)
+    .where(eq(webhookEvents.svixId, sql.placeholder("svixId")))
+    .prepare(),
   // A retried failure overwrites its earlier row and counts the attempt.
   record: db
     .insert(webhookEvents)
@@ -49,5 +53,9 @@ export function findDelivery(tx: Tx, svixId: string): WebhookEventRow | undefine
 
 /** Records a delivery; a retried failure overwrites its earlier row and counts the attempt. */
 export function recordDelivery(tx: Tx, entry: LedgerEntry): void {
-  preparedQueries(tx, ledgerQueries).record.run({ ...entry, outcome: entry.outcome ?? null, error: entry.error ?? null });
+  preparedQueries(tx, ledgerQueries).record.run({
+    ...entry,
+    outcome: entry.outcome ?? null,
+    error: entry.error ?? null,
+  });
 }

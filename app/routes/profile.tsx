@@ -38,7 +38,8 @@ export async function loader(args: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   // Before anything else: a forged cross-origin post must not even reach Clerk.
   const read = await readSameOriginForm(args.request);
-  if (!read.ok) return json({ ok: false as const, message: read.message, retryAfterSeconds: null }, { status: read.status });
+  if (!read.ok)
+    return json({ ok: false as const, message: read.message, retryAfterSeconds: null }, { status: read.status });
   const userId = await requireUserId(args);
   const { form } = read;
   if (form.get("intent") !== "sync") {
@@ -148,8 +149,8 @@ export default function ProfilePage() {
       ) : (
         <div className="notice" data-field="no-row">
           <p>
-            Your profile has not reached this app yet: Clerk's webhook has not arrived. This page checks again every
-            few seconds, or sync it now to pull your data straight from Clerk.
+            Your profile has not reached this app yet: Clerk's webhook has not arrived. This page checks again every few
+            seconds, or sync it now to pull your data straight from Clerk.
           </p>
         </div>
       )}

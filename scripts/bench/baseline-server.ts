@@ -47,7 +47,10 @@ const server = createServer((request, response) => {
       }
     }
     const text = JSON.stringify(body);
-    response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+    response.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(text),
+    });
     response.end(text);
   });
 });

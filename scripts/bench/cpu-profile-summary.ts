@@ -77,7 +77,9 @@ export function summariseProfile(path: string, top = 25): string {
     const hits = node.hitCount ?? 0;
     if (!hits || node.callFrame.functionName === "(idle)") continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const short = url ? `${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/(app|build|scripts)\//, "$1/")}:${lineNumber + 1}` : "";
+    const short = url
+      ? `${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/(app|build|scripts)\//, "$1/")}:${lineNumber + 1}`
+      : "";
     const key = `${functionName || "(anonymous)"} ${short}`.trim();
     byFrame.set(key, (byFrame.get(key) ?? 0) + hits);
     const pkg = packageOf(url);
@@ -90,13 +92,21 @@ export function summariseProfile(path: string, top = 25): string {
     `${total} samples over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s; ${((100 * idle) / Math.max(total, 1)).toFixed(1)}% idle; percentages are of busy samples`,
     "",
     "self time by package:",
-    ...[...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => `  ${pct(v)}  ${k}`),
+    ...[...byPackage.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([k, v]) => `  ${pct(v)}  ${k}`),
     "",
     "inclusive time in the webhook's own functions (the rest is the server around them):",
-    ...[...inclusive.entries()].map(([k, v]) => `  ${pct(v)}  ${k}${k === "write" ? " (includes the logger's write)" : ""}`),
+    ...[...inclusive.entries()].map(
+      ([k, v]) => `  ${pct(v)}  ${k}${k === "write" ? " (includes the logger's write)" : ""}`,
+    ),
     "",
     `top ${top} frames by self time:`,
-    ...[...byFrame.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `  ${pct(v)}  ${k}`),
+    ...[...byFrame.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => `  ${pct(v)}  ${k}`),
   ];
   return lines.join("\n");
 }

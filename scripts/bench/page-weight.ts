@@ -28,7 +28,12 @@ type PagePath = (typeof PAGES)[number];
 const PROFILES = {
   loopback: null,
   // Chrome DevTools' "Fast 3G" preset, with the CPU slowed down like a mid-range phone's.
-  "slow phone": { latency: 150 * 3.75, downloadThroughput: (1.6 * 1024 * 1024) / 8 * 0.9, uploadThroughput: (750 * 1024) / 8 * 0.9, cpu: 4 },
+  "slow phone": {
+    latency: 150 * 3.75,
+    downloadThroughput: ((1.6 * 1024 * 1024) / 8) * 0.9,
+    uploadThroughput: ((750 * 1024) / 8) * 0.9,
+    cpu: 4,
+  },
 } as const;
 type ProfileName = keyof typeof PROFILES;
 
@@ -41,8 +46,14 @@ interface Load {
 
 async function usable(page: Page, path: PagePath) {
   if (path === "/sign-in") await page.getByLabel(/email address/i).waitFor({ state: "visible", timeout: 120_000 });
-  else if (path === "/profile") await page.getByRole("button", { name: "Open user menu" }).waitFor({ state: "visible", timeout: 120_000 });
-  else await page.waitForFunction(() => (window as unknown as { Clerk?: { loaded?: boolean } }).Clerk?.loaded === true, null, { timeout: 120_000 });
+  else if (path === "/profile")
+    await page.getByRole("button", { name: "Open user menu" }).waitFor({ state: "visible", timeout: 120_000 });
+  else
+    await page.waitForFunction(
+      () => (window as unknown as { Clerk?: { loaded?: boolean } }).Clerk?.loaded === true,
+      null,
+      { timeout: 120_000 },
+    );
 }
 
 /** Counts bytes over CDP: Network.loadingFinished carries what actually crossed the wire. */
@@ -121,7 +132,10 @@ async function main() {
           warm.push(await loadOnce(context, offline.appUrl, path, profile));
           await context.close();
         }
-        for (const [visit, loads] of [["cold", cold], ["warm", warm]] as const) {
+        for (const [visit, loads] of [
+          ["cold", cold],
+          ["warm", warm],
+        ] as const) {
           const last = loads.at(-1)!;
           console.log(
             `${profile.padEnd(11)} ${path.padEnd(9)} ${visit.padEnd(5)} ${`${fmt(last.bytes / 1024)} KiB`.padStart(13)} ${`${fmt(last.jsBytes / 1024)} KiB`.padStart(11)} ${String(last.requests).padStart(9)}  ${`${fmt(median(loads.map((l) => l.usableMs)))} ms`.padStart(15)}`,

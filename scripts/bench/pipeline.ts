@@ -27,7 +27,11 @@ type Headers = { "svix-id": string; "svix-timestamp": string; "svix-signature": 
 const secrets = [benchEnv("").CLERK_WEBHOOK_SIGNING_SECRET];
 const asSvix = (h: Record<string, string>) => h as unknown as Headers;
 
-function time(label: string, deliveries: ReturnType<typeof makeDeliveries>, work: (d: (typeof deliveries)[number]) => unknown) {
+function time(
+  label: string,
+  deliveries: ReturnType<typeof makeDeliveries>,
+  work: (d: (typeof deliveries)[number]) => unknown,
+) {
   const started = performance.now();
   for (const delivery of deliveries) work(delivery);
   const us = ((performance.now() - started) * 1000) / deliveries.length;
@@ -39,7 +43,9 @@ function time(label: string, deliveries: ReturnType<typeof makeDeliveries>, work
 for (const d of makeDeliveries(Math.min(count, 5_000), "warm")) processClerkWebhook(d.body, asSvix(d.headers));
 const parsed = makeDeliveries(count, "parse").map((d) => JSON.parse(d.body) as { data: unknown });
 console.log(`pipeline, ${count} deliveries each (3 of 4 user.created, 1 of 4 user.updated):`);
-time("svix verify (+ JSON.parse)", makeDeliveries(count, "verify"), (d) => verifyClerkWebhook(d.body, asSvix(d.headers), secrets));
+time("svix verify (+ JSON.parse)", makeDeliveries(count, "verify"), (d) =>
+  verifyClerkWebhook(d.body, asSvix(d.headers), secrets),
+);
 let i = 0;
 time("zod envelope + user parse", makeDeliveries(count, "zod"), () => {
   const event = clerkEventSchema.parse(parsed[i]);

@@ -82,7 +82,10 @@ async function main() {
     for (const connections of CONNECTIONS) {
       const home = await load(`${app.url}/`, { host }, connections);
       const profile = await load(`${app.url}/profile`, signedIn, connections);
-      for (const [name, r] of [["/", home], ["/profile", profile]] as const) {
+      for (const [name, r] of [
+        ["/", home],
+        ["/profile", profile],
+      ] as const) {
         console.log(
           `${String(connections).padStart(4)}  ${name.padEnd(9)} ${fmt(r.perSecond).padStart(6)}  ${fmt(r.p50, 1).padStart(6)}  ${fmt(r.p99, 1).padStart(6)}  ${fmt(r.max, 1).padStart(6)}  ${String(r.ok).padStart(6)}  ${String(r.other).padStart(5)}`,
         );
@@ -91,7 +94,9 @@ async function main() {
     }
     console.log("\nratio /profile ÷ / (requests/s):");
     for (const { connections, profile, home } of rows) {
-      console.log(`  c=${connections}: ${fmt(profile.perSecond)} / ${fmt(home.perSecond)} = ${fmt(profile.perSecond / home.perSecond, 2)}`);
+      console.log(
+        `  c=${connections}: ${fmt(profile.perSecond)} / ${fmt(home.perSecond)} = ${fmt(profile.perSecond / home.perSecond, 2)}`,
+      );
     }
   } finally {
     await app.stop();

@@ -52,12 +52,17 @@ export function makeDeliveries(count: number, label = "bench"): Delivery[] {
       created_at: now,
       updated_at: now + (isUpdate ? 1000 : 0),
     });
-    const body = JSON.stringify(clerkEvent(isUpdate ? "user.updated" : "user.created", data, { timestamp: now, instanceId: "ins_bench" }));
+    const body = JSON.stringify(
+      clerkEvent(isUpdate ? "user.updated" : "user.created", data, { timestamp: now, instanceId: "ins_bench" }),
+    );
     const svixId = `msg_${run}_${++sequence}`;
     deliveries.push({
       clerkId: id,
       body,
-      headers: { "content-type": "application/json", ...signDelivery(BENCH_WEBHOOK_SECRET, body, { svixId, timestamp }) },
+      headers: {
+        "content-type": "application/json",
+        ...signDelivery(BENCH_WEBHOOK_SECRET, body, { svixId, timestamp }),
+      },
     });
   }
   return deliveries;
@@ -106,14 +111,21 @@ export async function startServer(
   const log = openSync(logPath, "a");
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, ...benchEnv(databasePath), HOST: "127.0.0.1", PORT: String(port), ...options.env } as unknown as NodeJS.ProcessEnv,
+    env: {
+      PATH: process.env.PATH,
+      ...benchEnv(databasePath),
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      ...options.env,
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", log, log],
   });
   closeSync(log);
   const marker = kind === "app" ? "[remix-serve]" : "[baseline]";
   const deadline = Date.now() + 60_000;
   while (!readFileSync(logPath, "utf8").includes(marker)) {
-    if (child.exitCode !== null) throw new Error(`${kind} exited with ${child.exitCode}:\n${readFileSync(logPath, "utf8")}`);
+    if (child.exitCode !== null)
+      throw new Error(`${kind} exited with ${child.exitCode}:\n${readFileSync(logPath, "utf8")}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`${kind} did not start within 60 s:\n${readFileSync(logPath, "utf8")}`);
@@ -202,8 +214,12 @@ function toLoadResult(result: autocannon.Result, seconds: number): LoadResult {
 /** GET /healthz as fast as `connections` allow: the server's own per-request cost. */
 export async function runCeiling(url: string, amount: number, connections = 64): Promise<LoadResult> {
   const started = performance.now();
-  const instance = autocannon({ url: `${url}/healthz`, connections, amount, timeout: 30 }) as unknown as autocannon.Instance &
-    PromiseLike<autocannon.Result>;
+  const instance = autocannon({
+    url: `${url}/healthz`,
+    connections,
+    amount,
+    timeout: 30,
+  }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   const guard = setTimeout(() => instance.stop(), 120_000);
   const result = await instance;
   clearTimeout(guard);
@@ -258,7 +274,18 @@ export async function runFixedRate(
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { sent, ok, non2xx, errors, timeouts: 0, seconds, perSecond: ok / seconds, p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN };
+  return {
+    sent,
+    ok,
+    non2xx,
+    errors,
+    timeouts: 0,
+    seconds,
+    perSecond: ok / seconds,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+  };
 }
 
 export function countRows(databasePath: string): { users: number; events: number } {
@@ -278,8 +305,11 @@ export function describeMachine(): string {
     `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}`,
     `${Math.round(totalmem() / 2 ** 30)} GiB RAM`,
     `Node ${process.version}`,
-    `load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
   ].join(", ");
 }
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -65,7 +65,9 @@ function row(name: string, server: string, r: LoadResult) {
 
 async function main() {
   console.log(`machine: ${describeMachine()}`);
-  console.log(`LOG_LEVEL=${process.env.LOG_LEVEL ?? "info"}; SQLITE_SYNCHRONOUS=${process.env.SQLITE_SYNCHRONOUS ?? "NORMAL"} (WAL)`);
+  console.log(
+    `LOG_LEVEL=${process.env.LOG_LEVEL ?? "info"}; SQLITE_SYNCHRONOUS=${process.env.SQLITE_SYNCHRONOUS ?? "NORMAL"} (WAL)`,
+  );
   const profileDir = profile ? mkdtempSync(join(tmpdir(), "clerk-sync-cpuprof-")) : undefined;
   const servers: Record<"baseline" | "app", BenchServer> = {
     baseline: await startServer("baseline", { cpuProfDir: profileDir && join(profileDir, "baseline") }),
@@ -83,7 +85,16 @@ async function main() {
     }
     console.log("");
     console.log(
-      ["scenario".padEnd(20), "server".padEnd(9), "deliv/s", "p50 ms", "p99 ms", "max ms", "2xx/sent".padStart(13), "errors"].join("  "),
+      [
+        "scenario".padEnd(20),
+        "server".padEnd(9),
+        "deliv/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "2xx/sent".padStart(13),
+        "errors",
+      ].join("  "),
     );
     for (const scenario of scenarios) {
       const pair: Partial<Record<"baseline" | "app", LoadResult>> = {};
@@ -92,7 +103,10 @@ async function main() {
         const deliveries = makeDeliveries(scenario.count, kind);
         expectedUsers[kind] += new Set(deliveries.map((d) => d.clerkId)).size;
         pair[kind] = scenario.overallRate
-          ? await runFixedRate(servers[kind].url, deliveries, { rate: scenario.overallRate, maxSockets: scenario.connections })
+          ? await runFixedRate(servers[kind].url, deliveries, {
+              rate: scenario.overallRate,
+              maxSockets: scenario.connections,
+            })
           : await runLoad(servers[kind].url, deliveries, { connections: scenario.connections, maxSeconds: 120 });
         console.log(row(scenario.name, kind, pair[kind]!));
       }
@@ -129,9 +143,13 @@ async function main() {
   const at100 = results.find((r) => r.scenario.overallRate === 100)!;
   const at500 = results.find((r) => r.scenario.overallRate === 500)!;
   console.log("\ngoals:");
-  console.log(`  ≥ 2,000 deliveries/s at c=64 through remix-serve: ${fmt(c64.app.perSecond)} ${c64.app.perSecond >= 2000 ? "✓" : "✗"}`);
+  console.log(
+    `  ≥ 2,000 deliveries/s at c=64 through remix-serve: ${fmt(c64.app.perSecond)} ${c64.app.perSecond >= 2000 ? "✓" : "✗"}`,
+  );
   console.log(`  p99 < 25 ms at 1,000/s: ${fmt(fixed.app.p99, 1)} ms ${fixed.app.p99 < 25 ? "✓" : "✗"}`);
-  console.log(`  p99 < 15 ms at 100/s open loop: p50 ${fmt(at100.app.p50, 1)} ms, p99 ${fmt(at100.app.p99, 1)} ms ${at100.app.p99 < 15 ? "✓" : "✗"}`);
+  console.log(
+    `  p99 < 15 ms at 100/s open loop: p50 ${fmt(at100.app.p50, 1)} ms, p99 ${fmt(at100.app.p99, 1)} ms ${at100.app.p99 < 15 ? "✓" : "✗"}`,
+  );
   console.log(`  at 500/s open loop (no goal): p50 ${fmt(at500.app.p50, 1)} ms, p99 ${fmt(at500.app.p99, 1)} ms`);
   const ratio = c64.app.perSecond / c64.baseline.perSecond;
   console.log(`  ≥ 0.5 × baseline at c=64: ${fmt(ratio, 2)} ${ratio >= 0.5 ? "✓" : "✗"}`);
@@ -146,7 +164,9 @@ async function main() {
     for (const kind of ["baseline", "app"] as const) {
       const dir = join(profileDir, kind);
       // The largest profile is the main thread (tsx's loader thread, in the baseline, is nearly idle).
-      const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => join(dir, f));
+      const files = readdirSync(dir)
+        .filter((f) => f.endsWith(".cpuprofile"))
+        .map((f) => join(dir, f));
       const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
       if (main) console.log(`\n--- ${kind} ---\n${summariseProfile(main, 30)}`);
     }

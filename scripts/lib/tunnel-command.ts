@@ -105,10 +105,16 @@ export async function tunnel(argv: string[], io: TunnelIo): Promise<number> {
   const authtoken = io.env.NGROK_AUTHTOKEN?.trim();
   if (!authtoken) {
     err("NGROK_AUTHTOKEN is not set. ngrok needs it to open a tunnel.");
-    err(`Get yours (free) at ${NGROK_AUTHTOKEN_URL}, then: export NGROK_AUTHTOKEN=<token> and run npm run tunnel again.`);
+    err(
+      `Get yours (free) at ${NGROK_AUTHTOKEN_URL}, then: export NGROK_AUTHTOKEN=<token> and run npm run tunnel again.`,
+    );
     return 1;
   }
-  const domain = (values.domain ?? io.env.NGROK_DOMAIN)?.trim().replace(/^https?:\/\//, "").replace(/\/+$/, "") || undefined;
+  const domain =
+    (values.domain ?? io.env.NGROK_DOMAIN)
+      ?.trim()
+      .replace(/^https?:\/\//, "")
+      .replace(/\/+$/, "") || undefined;
 
   let listener: TunnelListener;
   try {

@@ -39,7 +39,11 @@ interface Outgoing {
   userId: string | null;
 }
 
-function eventFromArgs(type: string | undefined, values: { user?: string; file?: string }, readFile: (path: string) => string): Outgoing | string {
+function eventFromArgs(
+  type: string | undefined,
+  values: { user?: string; file?: string },
+  readFile: (path: string) => string,
+): Outgoing | string {
   if (values.file) {
     let parsed: unknown;
     const text = readFile(values.file);
@@ -51,7 +55,11 @@ function eventFromArgs(type: string | undefined, values: { user?: string; file?:
     const envelope = parsed as { type?: unknown; data?: { id?: unknown } };
     if (typeof envelope?.type === "string") {
       // A whole event: sent byte for byte, as saved.
-      return { body: text, type: envelope.type, userId: typeof envelope.data?.id === "string" ? envelope.data.id : null };
+      return {
+        body: text,
+        type: envelope.type,
+        userId: typeof envelope.data?.id === "string" ? envelope.data.id : null,
+      };
     }
     if (!type) return `${values.file} has no "type": give the event type as the first argument to wrap it.`;
     const data = parsed as { id?: unknown };
@@ -62,7 +70,8 @@ function eventFromArgs(type: string | undefined, values: { user?: string; file?:
     };
   }
   if (!type) return `Give an event type (${USER_EVENT_TYPES.join(", ")}) or --file.`;
-  if (!isUserEventType(type)) return `Unknown event type "${type}": use ${USER_EVENT_TYPES.join(", ")}, or --file for any other event.`;
+  if (!isUserEventType(type))
+    return `Unknown event type "${type}": use ${USER_EVENT_TYPES.join(", ")}, or --file for any other event.`;
   const userId = values.user ?? randomUserId();
   return { body: JSON.stringify(buildClerkEvent(type, userId)), type, userId };
 }
@@ -147,7 +156,9 @@ export async function webhookSend(argv: string[], io: CommandIo): Promise<number
   const delivery = signForSvix(event.body, secret, { badSignature: values["bad-signature"] });
   const signedWith = values["bad-signature"] ? "a wrong secret, on purpose" : "CLERK_WEBHOOK_SIGNING_SECRET";
   out(`→ POST ${url}`);
-  out(`  ${event.type}${event.userId ? ` for ${event.userId}` : ""} · svix-id ${delivery.svixId} · signed with ${signedWith}`);
+  out(
+    `  ${event.type}${event.userId ? ` for ${event.userId}` : ""} · svix-id ${delivery.svixId} · signed with ${signedWith}`,
+  );
 
   let response: Response;
   try {
@@ -164,7 +175,11 @@ export async function webhookSend(argv: string[], io: CommandIo): Promise<number
 
   const expected = values["bad-signature"] ? response.status === 400 : response.ok;
   if (!expected) {
-    err(values["bad-signature"] ? "Expected the app to reject the bad signature with 400." : "The app did not accept the event.");
+    err(
+      values["bad-signature"]
+        ? "Expected the app to reject the bad signature with 400."
+        : "The app did not accept the event.",
+    );
     return 1;
   }
   return 0;

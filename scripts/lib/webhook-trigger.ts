@@ -20,7 +20,11 @@ export function buildClerkEvent(type: UserEventType, userId: string, now: number
   if (type === "user.deleted") return clerkEventEnvelope(type, deletedClerkUser(userId), now);
   // Ada Lovelace became Ada King: a visible change between user.created and user.updated.
   // "now" as updated_at makes this event the newest the app has seen (it orders writes by updated_at).
-  const user = buildClerkUser({ id: userId, last_name: type === "user.created" ? "Lovelace" : "King", created_at: now });
+  const user = buildClerkUser({
+    id: userId,
+    last_name: type === "user.created" ? "Lovelace" : "King",
+    created_at: now,
+  });
   return clerkEventEnvelope(type, user, now);
 }
 
@@ -35,13 +39,21 @@ export interface SignedDelivery {
 }
 
 /** Svix's three headers over the exact body bytes; `badSignature` signs with a secret the app does not know. */
-export function signForSvix(body: string, secret: string, options: { badSignature?: boolean; now?: Date } = {}): SignedDelivery {
+export function signForSvix(
+  body: string,
+  secret: string,
+  options: { badSignature?: boolean; now?: Date } = {},
+): SignedDelivery {
   const key = options.badSignature ? `whsec_${randomBytes(24).toString("base64")}` : secret;
   const svixHeaders = signDelivery(key, body, { timestamp: options.now });
   return {
     body,
     svixId: svixHeaders["svix-id"],
-    headers: { "content-type": "application/json", "user-agent": "Svix-Webhooks/1.0 (clerk-sync webhook:send)", ...svixHeaders },
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "Svix-Webhooks/1.0 (clerk-sync webhook:send)",
+      ...svixHeaders,
+    },
   };
 }
 
@@ -52,7 +64,8 @@ export interface LedgerRow {
   attempts: number;
 }
 
-export type LedgerLookup = { kind: "row"; row: LedgerRow } | { kind: "no_row" } | { kind: "unavailable"; reason: string };
+export type LedgerLookup =
+  { kind: "row"; row: LedgerRow } | { kind: "no_row" } | { kind: "unavailable"; reason: string };
 
 /** The app's record of this delivery in webhook_events, read from the SQLite file when it is on this machine. */
 export function readLedgerRow(databasePath: string, svixId: string): LedgerLookup {

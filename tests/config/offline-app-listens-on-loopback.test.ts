@@ -37,7 +37,11 @@ async function reach(url: string): Promise<string> {
 describe("the offline launcher's app listens on 127.0.0.1 unless HOST says otherwise", () => {
   it("gives the app HOST=127.0.0.1 by default, and keeps an explicit HOST", async () => {
     delete process.env.HOST;
-    const offline = (started.offline = await startOfflineClerk({ port: 0, appPort: await freePort(), seedDemoUser: false }));
+    const offline = (started.offline = await startOfflineClerk({
+      port: 0,
+      appPort: await freePort(),
+      seedDemoUser: false,
+    }));
     expect(offline.env.HOST).toBe("127.0.0.1");
     process.env.HOST = "0.0.0.0";
     const explicit = await startOfflineClerk({ port: 0, appPort: await freePort(), seedDemoUser: false });
@@ -45,14 +49,17 @@ describe("the offline launcher's app listens on 127.0.0.1 unless HOST says other
     expect(explicit.env.HOST).toBe("0.0.0.0");
   });
 
-  it.skipIf(!nonLoopbackAddress)("the production build run with that environment answers on loopback, not on the machine's network address", async () => {
-    const app = (started.app = await startBuiltApp({
-      ...started.offline!.env,
-      DATABASE_URL: join(mkdtempSync(join(tmpdir(), "clerk-sync-loopback-")), "app.db"),
-      LOG_LEVEL: "warn",
-    }));
-    const appPort = new URL(app.url).port;
-    expect(await reach(`${app.url}/healthz`)).toBe("200");
-    expect(await reach(`http://${nonLoopbackAddress}:${appPort}/healthz`)).toBe("ECONNREFUSED");
-  });
+  it.skipIf(!nonLoopbackAddress)(
+    "the production build run with that environment answers on loopback, not on the machine's network address",
+    async () => {
+      const app = (started.app = await startBuiltApp({
+        ...started.offline!.env,
+        DATABASE_URL: join(mkdtempSync(join(tmpdir(), "clerk-sync-loopback-")), "app.db"),
+        LOG_LEVEL: "warn",
+      }));
+      const appPort = new URL(app.url).port;
+      expect(await reach(`${app.url}/healthz`)).toBe("200");
+      expect(await reach(`http://${nonLoopbackAddress}:${appPort}/healthz`)).toBe("ECONNREFUSED");
+    },
+  );
 });

@@ -34,7 +34,9 @@ describe("a database that cannot be opened stops start-up with a message naming 
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(new RegExp(`^DATABASE_URL points at ${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^DATABASE_URL points at ${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+    );
     expect((error as Error).message).toMatch(why);
     // Never modified: no SQLite header written, no WAL beside it.
     if (contentBefore) expect(readFileSync(path)).toEqual(contentBefore);
@@ -61,7 +63,11 @@ describe("the database holds personal data: only its owner can read it", () => {
     const path = join(dir, "created", "deeper", "app.db");
     const db = openDatabase(readDatabaseConfig({ DATABASE_URL: path }));
     try {
-      db.$client.prepare("insert into webhook_events (svix_id, event_type, received_at, status) values ('m', 't', 1, 'processed')").run();
+      db.$client
+        .prepare(
+          "insert into webhook_events (svix_id, event_type, received_at, status) values ('m', 't', 1, 'processed')",
+        )
+        .run();
       const mode = (p: string) => statSync(p).mode & 0o777;
       expect(mode(path)).toBe(0o600);
       expect(mode(`${path}-wal`)).toBe(0o600);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  databasePathFromUrl,
-  loadAppEnv,
-  readDatabaseConfig,
-  readWebhookConfig,
-} from "~/env.server";
+import { ConfigError, databasePathFromUrl, loadAppEnv, readDatabaseConfig, readWebhookConfig } from "~/env.server";
 
 const pk = (host: string, kind = "test") => `pk_${kind}_${Buffer.from(`${host}$`).toString("base64")}`;
 
@@ -36,8 +30,16 @@ describe("configuration is validated once, naming the variable at fault", () => 
   });
 
   it.each([
-    ["CLERK_WEBHOOK_SIGNING_SECRET", { CLERK_WEBHOOK_SIGNING_SECRET: undefined }, /CLERK_WEBHOOK_SIGNING_SECRET is not set/],
-    ["CLERK_WEBHOOK_SIGNING_SECRET", { CLERK_WEBHOOK_SIGNING_SECRET: "not-a-secret" }, /CLERK_WEBHOOK_SIGNING_SECRET has a value that is not a whsec_ secret/],
+    [
+      "CLERK_WEBHOOK_SIGNING_SECRET",
+      { CLERK_WEBHOOK_SIGNING_SECRET: undefined },
+      /CLERK_WEBHOOK_SIGNING_SECRET is not set/,
+    ],
+    [
+      "CLERK_WEBHOOK_SIGNING_SECRET",
+      { CLERK_WEBHOOK_SIGNING_SECRET: "not-a-secret" },
+      /CLERK_WEBHOOK_SIGNING_SECRET has a value that is not a whsec_ secret/,
+    ],
     ["CLERK_PUBLISHABLE_KEY", { CLERK_PUBLISHABLE_KEY: undefined }, /CLERK_PUBLISHABLE_KEY is not set/],
     ["CLERK_PUBLISHABLE_KEY", { CLERK_PUBLISHABLE_KEY: "pk_test_garbage" }, /CLERK_PUBLISHABLE_KEY is malformed/],
     ["CLERK_SECRET_KEY", { CLERK_SECRET_KEY: undefined }, /CLERK_SECRET_KEY is not set/],
@@ -56,7 +58,9 @@ describe("configuration is validated once, naming the variable at fault", () => 
   });
 
   it("accepts the older CLERK_WEBHOOK_SECRET name", () => {
-    expect(readWebhookConfig({ CLERK_WEBHOOK_SECRET: valid.CLERK_WEBHOOK_SIGNING_SECRET }).signingSecrets).toHaveLength(1);
+    expect(readWebhookConfig({ CLERK_WEBHOOK_SECRET: valid.CLERK_WEBHOOK_SIGNING_SECRET }).signingSecrets).toHaveLength(
+      1,
+    );
   });
 
   it("names the rotated secret that is malformed", () => {
@@ -67,7 +71,9 @@ describe("configuration is validated once, naming the variable at fault", () => 
   });
 
   it("keeps Clerk's own CLERK_API_URL, trailing slash removed", () => {
-    expect(loadAppEnv({ ...valid, CLERK_API_URL: "http://localhost:4010/" }).clerk.apiUrl).toBe("http://localhost:4010");
+    expect(loadAppEnv({ ...valid, CLERK_API_URL: "http://localhost:4010/" }).clerk.apiUrl).toBe(
+      "http://localhost:4010",
+    );
   });
 
   it.each(["production", "staging", "development", undefined])(
@@ -88,13 +94,17 @@ describe("configuration is validated once, naming the variable at fault", () => 
     expect(message).toMatch(/^CLERK_WEBHOOK_SIGNING_SECRET has a value that is not a whsec_ secret/);
     expect(message).not.toContain(broken);
     expect(message).not.toContain("AAAAAAAAAAAAAAA");
-    const rotated = messageOf(() => readWebhookConfig({ CLERK_WEBHOOK_SIGNING_SECRET: `${valid.CLERK_WEBHOOK_SIGNING_SECRET} ${broken}` }));
+    const rotated = messageOf(() =>
+      readWebhookConfig({ CLERK_WEBHOOK_SIGNING_SECRET: `${valid.CLERK_WEBHOOK_SIGNING_SECRET} ${broken}` }),
+    );
     expect(rotated).toMatch(/\(#2\)/);
   });
 
   it("reads APP_URL as the public origin and refuses a malformed one", () => {
     expect(loadAppEnv(valid).publicOrigin).toBeNull();
-    expect(loadAppEnv({ ...valid, APP_URL: "https://abc.ngrok.app/some/path" }).publicOrigin).toBe("https://abc.ngrok.app");
+    expect(loadAppEnv({ ...valid, APP_URL: "https://abc.ngrok.app/some/path" }).publicOrigin).toBe(
+      "https://abc.ngrok.app",
+    );
     expect(messageOf(() => loadAppEnv({ ...valid, APP_URL: "ftp://x" }))).toMatch(/^APP_URL is malformed/);
   });
 

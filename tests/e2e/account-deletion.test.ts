@@ -1,8 +1,21 @@
 import { expect, test } from "@playwright/test";
 import { expectProfileToShow, screenshot } from "./support/pages";
-import { control, createUser, sendSignedEvent, signIn, userRow, waitForDeliveries, webhookEvents, world } from "./support/world";
+import {
+  control,
+  createUser,
+  sendSignedEvent,
+  signIn,
+  userRow,
+  waitForDeliveries,
+  webhookEvents,
+  world,
+} from "./support/world";
 
-test("a user deleted in Clerk sends user.deleted: the profile says the account is gone, and the session no longer grants access", async ({ page, context, request }) => {
+test("a user deleted in Clerk sends user.deleted: the profile says the account is gone, and the session no longer grants access", async ({
+  page,
+  context,
+  request,
+}) => {
   const user = await createUser();
   await signIn(context, user);
   await expectProfileToShow(page, "email", user.email);
@@ -13,7 +26,13 @@ test("a user deleted in Clerk sends user.deleted: the profile says the account i
   expect(webhookEvents(user.id).map((e) => e.event_type)).toContain("user.deleted");
   const row = userRow(user.id)!;
   expect(row.deleted_at).toEqual(expect.any(Number));
-  expect([row.email, row.first_name, row.last_name, row.username, row.image_url]).toEqual([null, null, null, null, null]);
+  expect([row.email, row.first_name, row.last_name, row.username, row.image_url]).toEqual([
+    null,
+    null,
+    null,
+    null,
+    null,
+  ]);
 
   // The session token already issued is still valid for its last seconds: the page explains.
   const stillValid = await request.get(`${world().appUrl}/profile`, { headers: { cookie: cookies }, maxRedirects: 0 });

@@ -13,7 +13,8 @@ import { createUser, uniqueEmail, waitForDeliveries, world } from "./support/wor
 async function watchForViolations(page: Page): Promise<string[]> {
   const violations: string[] = [];
   page.on("console", (message) => {
-    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(message.text())) violations.push(message.text());
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(message.text()))
+      violations.push(message.text());
   });
   await page.exposeFunction("__reportCspViolation", (text: string) => violations.push(text));
   await page.addInitScript(() => {
@@ -61,7 +62,9 @@ test("sign-up works under the CSP, with no violation", async ({ page }) => {
   expect(violations).toEqual([]);
 });
 
-test("the policy is enforced: an injected inline script and a foreign image are refused and reported", async ({ page }) => {
+test("the policy is enforced: an injected inline script and a foreign image are refused and reported", async ({
+  page,
+}) => {
   const violations = await watchForViolations(page);
   await page.goto(`${world().appUrl}/`);
   await page.evaluate(() => {

@@ -74,7 +74,9 @@ async function liveSetup() {
   const missing = needed.filter((name) => !process.env[name]);
   if (missing.length) {
     const liveSkipReason = `set ${missing.join(", ")} to run against a real Clerk instance`;
-    process.stderr.write(`\nLive Clerk tests skipped: ${liveSkipReason} (see README → Tests → Against a real Clerk instance).\n\n`);
+    process.stderr.write(
+      `\nLive Clerk tests skipped: ${liveSkipReason} (see README → Tests → Against a real Clerk instance).\n\n`,
+    );
     writeFileSync(E2E_STATE_FILE, JSON.stringify({ liveSkipReason }));
     return;
   }
@@ -85,7 +87,8 @@ async function liveSetup() {
     DATABASE_URL: join(dir, "app.db"),
     // Webhooks from the real instance reach a laptop only through `npm run tunnel`;
     // the live tests exercise sign-in and the sync button, which need no webhook.
-    CLERK_WEBHOOK_SIGNING_SECRET: process.env.CLERK_WEBHOOK_SIGNING_SECRET ?? "whsec_bGl2ZS10ZXN0cy1uZWVkLW5vLXdlYmhvb2s=",
+    CLERK_WEBHOOK_SIGNING_SECRET:
+      process.env.CLERK_WEBHOOK_SIGNING_SECRET ?? "whsec_bGl2ZS10ZXN0cy1uZWVkLW5vLXdlYmhvb2s=",
   });
   writeFileSync(E2E_STATE_FILE, JSON.stringify({ appUrl: app.url.replace("127.0.0.1", "localhost") }));
   return async () => {

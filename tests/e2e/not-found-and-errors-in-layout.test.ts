@@ -10,7 +10,9 @@ async function expectSiteLayout(page: Page, { banner }: { banner: boolean }) {
   expect(await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight)).toBeLessThanOrEqual(0);
 }
 
-test("an unknown address answers 404 inside the site's layout, titled Page not found, with a link home", async ({ page }) => {
+test("an unknown address answers 404 inside the site's layout, titled Page not found, with a link home", async ({
+  page,
+}) => {
   const response = await page.goto(`${world().appUrl}/no/such/page`);
   expect(response!.status()).toBe(404);
   await expect(page).toHaveTitle("Page not found · clerk-sync");
@@ -26,7 +28,11 @@ test("an unknown address answers 404 inside the site's layout, titled Page not f
 test("a request the app cannot serve shows Something went wrong inside the site's layout", async ({ page }) => {
   // The start page has no action, so a POST to it is an error Remix hands to the root ErrorBoundary.
   await page.route(`${world().appUrl}/?index`, (route) =>
-    route.continue({ method: "POST", postData: "x=1", headers: { ...route.request().headers(), "content-type": "application/x-www-form-urlencoded" } }),
+    route.continue({
+      method: "POST",
+      postData: "x=1",
+      headers: { ...route.request().headers(), "content-type": "application/x-www-form-urlencoded" },
+    }),
   );
   const response = await page.goto(`${world().appUrl}/?index`);
   expect(response!.status()).toBe(405);

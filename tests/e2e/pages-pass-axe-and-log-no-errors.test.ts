@@ -30,7 +30,9 @@ const PAGES: { name: string; path: string; signedIn?: boolean; ready: (page: Pag
 ];
 
 for (const viewport of VIEWPORTS) {
-  test(`every page has no axe-core violations and no console errors at ${viewport.width}×${viewport.height}`, async ({ browser }) => {
+  test(`every page has no axe-core violations and no console errors at ${viewport.width}×${viewport.height}`, async ({
+    browser,
+  }) => {
     const user = await createUser({ firstName: "Axe" });
     await waitForDeliveries();
     for (const entry of PAGES) {
@@ -41,7 +43,9 @@ for (const viewport of VIEWPORTS) {
       await page.goto(`${world().appUrl}${entry.path}`);
       await entry.ready(page);
       const results = await new AxeBuilder({ page }).analyze();
-      const violations = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+      const violations = results.violations.map(
+        (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
+      );
       expect(violations, `${entry.name} at ${viewport.name}`).toEqual([]);
       // A 404 is logged by Chromium as a failed resource load of the document: that one is the point of the page.
       const appErrors = errors.filter((text) => !(entry.name === "not-found" && /status of 404/.test(text)));
@@ -52,7 +56,10 @@ for (const viewport of VIEWPORTS) {
   });
 }
 
-test("the focus ring has at least 3:1 contrast against the card, and app styles do not reach Clerk's user menu", async ({ page, context }) => {
+test("the focus ring has at least 3:1 contrast against the card, and app styles do not reach Clerk's user menu", async ({
+  page,
+  context,
+}) => {
   const user = await createUser({ firstName: "Ring" });
   await waitForDeliveries();
   await signIn(context, user);
@@ -76,7 +83,10 @@ test("the focus ring has at least 3:1 contrast against the card, and app styles 
   await expect(menuButtons.first()).toBeVisible();
   await page.keyboard.press("Tab");
   const looks = await menuButtons.evaluateAll((buttons) =>
-    buttons.map((b) => ({ background: getComputedStyle(b).backgroundColor, outline: getComputedStyle(b).outlineColor })),
+    buttons.map((b) => ({
+      background: getComputedStyle(b).backgroundColor,
+      outline: getComputedStyle(b).outlineColor,
+    })),
   );
   for (const look of looks) {
     expect(look.background).not.toBe("rgb(74, 58, 255)");
@@ -86,10 +96,14 @@ test("the focus ring has at least 3:1 contrast against the card, and app styles 
 });
 
 function luminance(rgb: string) {
-  const [r, g, b] = rgb.match(/\d+(\.\d+)?/g)!.slice(0, 3).map(Number).map((c) => {
-    const s = c / 255;
-    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-  });
+  const [r, g, b] = rgb
+    .match(/\d+(\.\d+)?/g)!
+    .slice(0, 3)
+    .map(Number)
+    .map((c) => {
+      const s = c / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 

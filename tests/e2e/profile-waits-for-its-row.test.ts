@@ -6,7 +6,10 @@ test.afterEach(async () => {
   await control("/faults", { method: "DELETE" });
 });
 
-test("a profile whose row has not arrived checks by itself and shows the row the moment a webhook lands", async ({ page, context }) => {
+test("a profile whose row has not arrived checks by itself and shows the row the moment a webhook lands", async ({
+  page,
+  context,
+}) => {
   await control("/faults", { body: { deliveries: { drop: 1 } } });
   const user = await createUser({ firstName: "Late" });
   await waitForDeliveries();
@@ -32,7 +35,10 @@ test("a profile whose row has not arrived checks by itself and shows the row the
   await screenshot(page, "15-profile-row-arrived");
 });
 
-test("after a minute without the row the page stops checking, says so, and Check again starts over", async ({ page, context }) => {
+test("after a minute without the row the page stops checking, says so, and Check again starts over", async ({
+  page,
+  context,
+}) => {
   await control("/faults", { body: { deliveries: { drop: 1 } } });
   const user = await createUser({ firstName: "Never" });
   await waitForDeliveries();

@@ -3,7 +3,9 @@ import { screenshot } from "./support/pages";
 import { world } from "./support/world";
 
 for (const path of ["/sign-in", "/sign-up"]) {
-  test(`${path} holds the form's place with a placeholder of about its size until clerk-js has loaded`, async ({ page }) => {
+  test(`${path} holds the form's place with a placeholder of about its size until clerk-js has loaded`, async ({
+    page,
+  }) => {
     // clerk-js is held back until the placeholder has been seen, as on a slow phone.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));

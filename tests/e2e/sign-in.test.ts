@@ -6,7 +6,9 @@ test.afterEach(async () => {
   await control("/faults", { method: "DELETE" });
 });
 
-test("a signed-out visitor is sent from /profile to sign in, signs in, and lands on their profile", async ({ page }) => {
+test("a signed-out visitor is sent from /profile to sign in, signs in, and lands on their profile", async ({
+  page,
+}) => {
   const user = await createUser({ firstName: "Signin" });
   await waitForDeliveries();
 

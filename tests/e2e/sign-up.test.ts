@@ -2,7 +2,9 @@ import { expect, test } from "@playwright/test";
 import { expectProfileToShow, screenshot } from "./support/pages";
 import { control, uniqueEmail, userRow, webhookEvents, world } from "./support/world";
 
-test("a new user signs up, the stand-in fires user.created, and the profile shows the data from SQLite", async ({ page }) => {
+test("a new user signs up, the stand-in fires user.created, and the profile shows the data from SQLite", async ({
+  page,
+}) => {
   const email = uniqueEmail();
   await page.goto(`${world().appUrl}/sign-up`);
   await expect(page.getByLabel(/email address/i)).toBeVisible();

@@ -42,7 +42,10 @@ function demoRows(databasePath: string): number {
   }
 }
 
-test("after a restart of the stand-in on its state file, the same browser is still signed in as the same Clerk user", async ({ page, context }) => {
+test("after a restart of the stand-in on its state file, the same browser is still signed in as the same Clerk user", async ({
+  page,
+  context,
+}) => {
   dir = mkdtempSync(join(tmpdir(), "clerk-sync-restart-"));
   const stateFile = join(dir, "data", "clerk-stand-in.db");
   const databasePath = join(dir, "app.db");

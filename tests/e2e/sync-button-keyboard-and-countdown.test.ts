@@ -6,7 +6,10 @@ test.afterEach(async () => {
   await control("/faults", { method: "DELETE" });
 });
 
-test("with the keyboard, Sync User Data keeps focus while pending and its outcome is announced", async ({ page, context }) => {
+test("with the keyboard, Sync User Data keeps focus while pending and its outcome is announced", async ({
+  page,
+  context,
+}) => {
   const user = await createUser({ firstName: "Keys" });
   await waitForDeliveries();
   await signIn(context, user);
@@ -35,7 +38,10 @@ test("with the keyboard, Sync User Data keeps focus while pending and its outcom
   expect(await hasFocus(button)).toBe(true);
 });
 
-test("a rate-limited sync counts Retry-After down on the button, ignores presses meanwhile, then re-enables itself", async ({ page, context }) => {
+test("a rate-limited sync counts Retry-After down on the button, ignores presses meanwhile, then re-enables itself", async ({
+  page,
+  context,
+}) => {
   const user = await createUser({ firstName: "Patient" });
   await waitForDeliveries();
   await signIn(context, user);
@@ -60,7 +66,10 @@ test("a rate-limited sync counts Retry-After down on the button, ignores presses
   await expect(waiting).toBeVisible();
   await expect(page.getByRole("alert")).toHaveText(/Try again in 3 seconds/);
   expect((await control("/faults")).api).toBeNull();
-  await expect(page.getByRole("button", { name: "Sync User Data", exact: true })).toHaveAttribute("aria-disabled", "false");
+  await expect(page.getByRole("button", { name: "Sync User Data", exact: true })).toHaveAttribute(
+    "aria-disabled",
+    "false",
+  );
   await page.getByRole("button", { name: "Sync User Data", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "Already up to date." })).toBeVisible();
 });

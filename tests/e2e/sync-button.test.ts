@@ -6,7 +6,10 @@ test.afterEach(async () => {
   await control("/faults", { method: "DELETE" });
 });
 
-test("a dropped delivery leaves the profile stale, and Sync User Data pulls the fresh data and says so", async ({ page, context }) => {
+test("a dropped delivery leaves the profile stale, and Sync User Data pulls the fresh data and says so", async ({
+  page,
+  context,
+}) => {
   const user = await createUser();
   await signIn(context, user);
   await expectProfileToShow(page, "email", user.email);
@@ -36,7 +39,10 @@ test("a dropped delivery leaves the profile stale, and Sync User Data pulls the 
   await screenshot(page, "05b-sync-checked-unchanged");
 });
 
-test("when Clerk answers 500, then 429, then hangs, the sync button shows each error and the row is unchanged", async ({ page, context }) => {
+test("when Clerk answers 500, then 429, then hangs, the sync button shows each error and the row is unchanged", async ({
+  page,
+  context,
+}) => {
   const user = await createUser();
   await signIn(context, user);
   await expectProfileToShow(page, "email", user.email);
@@ -63,7 +69,11 @@ test("when Clerk answers 500, then 429, then hangs, the sync button shows each e
   expect(userRow(user.id)).toEqual(before);
 });
 
-test("a GET of the profile never calls Clerk, and the synced user is always the session's own", async ({ page, context, request }) => {
+test("a GET of the profile never calls Clerk, and the synced user is always the session's own", async ({
+  page,
+  context,
+  request,
+}) => {
   const me = await createUser({ firstName: "Me" });
   const other = await createUser({ firstName: "Other" });
   await waitForDeliveries();

@@ -40,13 +40,21 @@ test("deliveries through an ngrok-like tunnel (other Host, X-Forwarded-Host/-Pro
   const forwarded = (await (await fetch(`${world().tunnelUrl}/__tunnel/requests`)).json()) as any[];
   const throughTunnel = forwarded.filter((r) => r.svixId === delivery.id);
   expect(throughTunnel).toEqual([
-    expect.objectContaining({ method: "POST", path: "/api/webhooks/clerk", status: 200, host: "clerk-sync-e2e.ngrok-free.app" }),
+    expect.objectContaining({
+      method: "POST",
+      path: "/api/webhooks/clerk",
+      status: 200,
+      host: "clerk-sync-e2e.ngrok-free.app",
+    }),
   ]);
   expect(webhookEvents(user.id)).toEqual([expect.objectContaining({ svix_id: delivery.id, status: "processed" })]);
   expect(userRow(user.id)!.email).toBe(user.email);
 });
 
-test("failed deliveries are retried on Svix's schedule until the app answers 2xx, and land exactly once", async ({ page, context }) => {
+test("failed deliveries are retried on Svix's schedule until the app answers 2xx, and land exactly once", async ({
+  page,
+  context,
+}) => {
   const user = await createUser({ firstName: "Retry" });
   await waitForDeliveries();
 

@@ -22,7 +22,13 @@ function historyOf(updates: number, deleted: boolean) {
   const id = `user_shuffle${String(++userCount).padStart(6, "0")}`;
   const createdAt = Date.UTC(2026, 0, 1) + userCount * 60_000;
   const version = (n: number) =>
-    clerkUser({ id, first_name: `v${n}`, username: `name${n}`, created_at: createdAt, updated_at: createdAt + n * 1000 });
+    clerkUser({
+      id,
+      first_name: `v${n}`,
+      username: `name${n}`,
+      created_at: createdAt,
+      updated_at: createdAt + n * 1000,
+    });
   const events = [clerkEvent("user.created", version(0))];
   for (let n = 1; n <= updates; n++) events.push(clerkEvent("user.updated", version(n)));
   if (deleted) events.push(clerkEvent("user.deleted", { object: "user", id, deleted: true }));
@@ -56,13 +62,23 @@ describe("a user's event history delivered concurrently in a random order", () =
             deliveries.push(delivery);
             if (redelivered[i]) deliveries.push(resign(delivery)); // Svix retried it
           });
-          const order = deliveries.map((_, i) => i).sort((a, b) => orderKeys[a % MAX_EVENTS]! - orderKeys[b % MAX_EVENTS]! || b - a);
-          const replies = await Promise.all(order.map((i) => post(served.app.url, deliveries[i]!.body, deliveries[i]!.headers, agent)));
+          const order = deliveries
+            .map((_, i) => i)
+            .sort((a, b) => orderKeys[a % MAX_EVENTS]! - orderKeys[b % MAX_EVENTS]! || b - a);
+          const replies = await Promise.all(
+            order.map((i) => post(served.app.url, deliveries[i]!.body, deliveries[i]!.headers, agent)),
+          );
           expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
 
           const row = readRow(id)!;
           if (deleted) {
-            expect(row).toMatchObject({ email: null, first_name: null, last_name: null, username: null, image_url: null });
+            expect(row).toMatchObject({
+              email: null,
+              first_name: null,
+              last_name: null,
+              username: null,
+              image_url: null,
+            });
             expect(row.deleted_at).toEqual(expect.any(Number));
           } else {
             expect(row).toMatchObject({

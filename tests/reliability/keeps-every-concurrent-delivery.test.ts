@@ -2,15 +2,7 @@ import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../support/app-server";
 import { clerkEvent, clerkUser } from "../support/clerk-webhooks";
-import {
-  appForThisFile,
-  counts,
-  inParallel,
-  keepAliveAgent,
-  openForChecks,
-  post,
-  signedDelivery,
-} from "./support";
+import { appForThisFile, counts, inParallel, keepAliveAgent, openForChecks, post, signedDelivery } from "./support";
 
 const served = appForThisFile("concurrent");
 const { databasePath } = served;

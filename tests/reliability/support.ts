@@ -57,7 +57,12 @@ export interface Reply {
 }
 
 /** One POST; never throws: a failed connection is status 0, as a sender sees it. */
-export function post(url: string, body: string | Buffer, headers: Record<string, string>, agent: Agent): Promise<Reply> {
+export function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  agent: Agent,
+): Promise<Reply> {
   return new Promise((resolve) => {
     const target = new URL(WEBHOOK_PATH, url);
     const req = httpRequest(
@@ -80,7 +85,11 @@ export function keepAliveAgent(maxSockets: number): Agent {
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-export async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {

@@ -65,7 +65,9 @@ class SvixLikeSender {
 function storedSvixIds(): Set<string> {
   const db = openForChecks(databasePath);
   try {
-    return new Set(db.prepare("select svix_id from webhook_events where status = 'processed'").pluck().all() as string[]);
+    return new Set(
+      db.prepare("select svix_id from webhook_events where status = 'processed'").pluck().all() as string[],
+    );
   } finally {
     db.close();
   }

@@ -32,7 +32,9 @@ describe("1,000 deliveries of the same svix-id", () => {
 
     expect(counts(databasePath)).toEqual({ users: 1, events: 1 });
     const db = openForChecks(databasePath);
-    const ledger = db.prepare("select status, outcome, attempts from webhook_events where svix_id = ?").get(first.svixId);
+    const ledger = db
+      .prepare("select status, outcome, attempts from webhook_events where svix_id = ?")
+      .get(first.svixId);
     db.close();
     expect(ledger).toEqual({ status: "processed", outcome: "created", attempts: 1 });
   });

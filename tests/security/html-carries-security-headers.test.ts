@@ -123,24 +123,55 @@ describe("logs: a 404 is one line, an unexpected error its stack once, never a s
     // Remix refuses a POST whose Origin names another host itself, before any action runs.
     const refusedByRemix = singleFetchOn ? ["/profile", "/profile.data"] : ["/profile"];
     for (const path of refusedByRemix) {
-      const refused = await fetch(`${app.url}${path}`, { method: "POST", headers: form, body: "intent=sync", redirect: "manual" });
+      const refused = await fetch(`${app.url}${path}`, {
+        method: "POST",
+        headers: form,
+        body: "intent=sync",
+        redirect: "manual",
+      });
       expect(refused.status).toBe(500);
     }
-    await expect.poll(() => app.output().slice(before).match(/cross_origin_post_refused/g)?.length).toBe(refusedByRemix.length);
+    await expect
+      .poll(
+        () =>
+          app
+            .output()
+            .slice(before)
+            .match(/cross_origin_post_refused/g)?.length,
+      )
+      .toBe(refusedByRemix.length);
     expect(app.output().slice(before)).not.toMatch(/\n\s+at |unexpected_error/);
   });
 
   it("the new paths (refused deliveries, 404s, refused posts) never log a secret, an email or a signature", async () => {
     const email = "someone.private@example.com";
-    const body = JSON.stringify({ type: "user.created", data: { id: "user_x", email_addresses: [{ email_address: email }] } });
+    const body = JSON.stringify({
+      type: "user.created",
+      data: { id: "user_x", email_addresses: [{ email_address: email }] },
+    });
     const headers = signBody(body, { secret: "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCE=" });
     await fetch(`${app.url}/api/webhooks/clerk`, { method: "POST", headers, body });
     await fetch(`${app.url}/nothing-here?email=${encodeURIComponent(email)}&token=sk_live_leak`);
-    await fetch(`${app.url}${legacyData}`, { method: "POST", headers: { "content-type": "text/plain", origin: app.url }, body: email });
-    await fetch(`${app.url}/profile`, { method: "POST", headers: { "content-type": "text/plain", origin: "https://evil.example" }, body: email });
+    await fetch(`${app.url}${legacyData}`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: app.url },
+      body: email,
+    });
+    await fetch(`${app.url}/profile`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: "https://evil.example" },
+      body: email,
+    });
     await expect.poll(() => app.output()).toContain("/nothing-here");
     const ours = ourLines(app.output()).join("\n");
-    for (const secretOrPersonal of [email, encodeURIComponent(email), TEST_WEBHOOK_SECRET, headers["svix-signature"], "sk_live_leak", process.env.CLERK_SECRET_KEY!]) {
+    for (const secretOrPersonal of [
+      email,
+      encodeURIComponent(email),
+      TEST_WEBHOOK_SECRET,
+      headers["svix-signature"],
+      "sk_live_leak",
+      process.env.CLERK_SECRET_KEY!,
+    ]) {
       expect(ours).not.toContain(secretOrPersonal);
     }
   });

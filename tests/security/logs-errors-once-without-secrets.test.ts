@@ -45,7 +45,12 @@ describe("Remix's error hook logs one JSON line per error", () => {
     const lines = logged(() => handleError(error, args("http://localhost/profile?token=sk_live_leak", "POST")));
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]);
-    expect(line).toMatchObject({ level: "error", event: "unexpected_error", path: "/profile", error: "Error: the disk is unhappy" });
+    expect(line).toMatchObject({
+      level: "error",
+      event: "unexpected_error",
+      path: "/profile",
+      error: "Error: the disk is unhappy",
+    });
     expect(line.stack).toContain("logs-errors-once-without-secrets.test.ts");
     expect(lines[0]).not.toContain("sk_live_leak");
   });

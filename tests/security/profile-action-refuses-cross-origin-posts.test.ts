@@ -90,7 +90,10 @@ describe("the profile action accepts form posts from its own origin only", () =>
 
 describe("the profile action reads at most a small form", () => {
   it("answers 413 to a form body over 16 KiB, before asking who is signed in", async () => {
-    const response = await post({ origin: APP, "content-type": "application/x-www-form-urlencoded" }, `intent=sync&pad=${"x".repeat(32 * 1024)}`);
+    const response = await post(
+      { origin: APP, "content-type": "application/x-www-form-urlencoded" },
+      `intent=sync&pad=${"x".repeat(32 * 1024)}`,
+    );
     expect(response.status).toBe(413);
     expect(calls).toEqual({ sync: 0, auth: 0 });
   });

@@ -54,7 +54,10 @@ export function clerkUser<T extends ClerkUserOverrides = Record<never, never>>(o
   return buildClerkUser({
     id,
     primary_email_address_id: primary.id,
-    email_addresses: [clerkEmailAddress({ id: `idn_secondary_${id.slice(5)}`, email_address: `old-${id}@example.com` }), primary],
+    email_addresses: [
+      clerkEmailAddress({ id: `idn_secondary_${id.slice(5)}`, email_address: `old-${id}@example.com` }),
+      primary,
+    ],
     private_metadata: null,
     created_at: clock,
     updated_at: clock,

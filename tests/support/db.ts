@@ -10,7 +10,8 @@ export function userRow(clerkId: string): Record<string, any> | undefined {
 }
 
 export function eventRow(svixId: string): Record<string, any> | undefined {
-  return sqlite().prepare("select * from webhook_events where svix_id = ?").get(svixId) as Record<string, any> | undefined;
+  return sqlite().prepare("select * from webhook_events where svix_id = ?").get(svixId) as
+    Record<string, any> | undefined;
 }
 
 export function counts() {

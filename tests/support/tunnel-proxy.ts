@@ -23,7 +23,10 @@ export interface TunnelProxy {
   close(): Promise<void>;
 }
 
-export async function startTunnelProxy(target: string, publicHost = "clerk-sync-e2e.ngrok-free.app"): Promise<TunnelProxy> {
+export async function startTunnelProxy(
+  target: string,
+  publicHost = "clerk-sync-e2e.ngrok-free.app",
+): Promise<TunnelProxy> {
   const upstream = new URL(target);
   const forwarded: ForwardedRequest[] = [];
   let failNext = 0;

@@ -79,13 +79,24 @@ describe("npm run sync:all against the stand-in", () => {
 
   it("never lets older Clerk data overwrite newer data here, nor revives a user deleted here", async () => {
     const [newerHere, deletedHere] = [...clerkUsersAsRows(standIn).values()].slice(10, 12);
-    upsertUserFromClerk({ ...newerHere, firstName: "Newer", clerkUpdatedAt: newerHere.clerkUpdatedAt + 60_000 }, "webhook", db());
+    upsertUserFromClerk(
+      { ...newerHere, firstName: "Newer", clerkUpdatedAt: newerHere.clerkUpdatedAt + 60_000 },
+      "webhook",
+      db(),
+    );
     tombstoneUserFromClerk(deletedHere.clerkId, "webhook", db());
     const before = tableSnapshot(db());
 
     const summary = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db() });
 
-    expect(summary).toMatchObject({ created: 0, updated: 0, unchanged: USERS - 2, skipped: 2, skippedStale: 1, skippedDeleted: 1 });
+    expect(summary).toMatchObject({
+      created: 0,
+      updated: 0,
+      unchanged: USERS - 2,
+      skipped: 2,
+      skippedStale: 1,
+      skippedDeleted: 1,
+    });
     expect(tableSnapshot(db())).toBe(before);
   });
 });
@@ -102,16 +113,29 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     const tombstone = ids[11]; // deleted here, still in Clerk: skipped, stays deleted
 
     const before = tableSnapshot(db());
-    const preview = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db(), prune: true, dryRun: true });
+    const preview = await backfillUsersFromClerk({
+      client: clientFor(standIn),
+      limiter: UNLIMITED,
+      db: db(),
+      prune: true,
+      dryRun: true,
+    });
     expect(preview).toMatchObject({ dryRun: true, created: 3, updated: 10, skipped: 2, pruned: 5 });
     expect(preview.prunedIds.sort()).toEqual([...deleted].sort());
     expect(tableSnapshot(db())).toBe(before);
 
-    const applied = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db(), prune: true });
+    const applied = await backfillUsersFromClerk({
+      client: clientFor(standIn),
+      limiter: UNLIMITED,
+      db: db(),
+      prune: true,
+    });
     expect(applied).toMatchObject({ dryRun: false, created: 3, updated: 10, skipped: 2, pruned: 5 });
 
     for (const id of deleted) {
-      expect(db().$client.prepare("select email, first_name, deleted_at, sync_source from users where clerk_id = ?").get(id)).toEqual({
+      expect(
+        db().$client.prepare("select email, first_name, deleted_at, sync_source from users where clerk_id = ?").get(id),
+      ).toEqual({
         email: null,
         first_name: null,
         deleted_at: expect.any(Number),
@@ -126,7 +150,12 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     stored.delete(stale);
     expect(stored).toEqual(clerk);
 
-    const again = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db(), prune: true });
+    const again = await backfillUsersFromClerk({
+      client: clientFor(standIn),
+      limiter: UNLIMITED,
+      db: db(),
+      prune: true,
+    });
     expect(again).toMatchObject({ created: 0, updated: 0, pruned: 0, unchanged: clerk.size });
   });
 
@@ -151,7 +180,9 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     });
     expect(newcomer).not.toBe("");
     expect(summary.pruned).toBe(0);
-    expect(db().$client.prepare("select deleted_at from users where clerk_id = ?").get(newcomer)).toEqual({ deleted_at: null });
+    expect(db().$client.prepare("select deleted_at from users where clerk_id = ?").get(newcomer)).toEqual({
+      deleted_at: null,
+    });
   });
 
   it("refuses to tombstone most of the stored users (keys of another instance?) unless forced", async () => {
@@ -163,7 +194,14 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
       await expect(run).rejects.toThrow(/Refusing to tombstone \d+ of the \d+ stored users.*--force/);
       expect(tableSnapshot(db())).toBe(before);
 
-      const forcedPreview = await backfillUsersFromClerk({ client: clientFor(empty), limiter: UNLIMITED, db: db(), prune: true, force: true, dryRun: true });
+      const forcedPreview = await backfillUsersFromClerk({
+        client: clientFor(empty),
+        limiter: UNLIMITED,
+        db: db(),
+        prune: true,
+        force: true,
+        dryRun: true,
+      });
       expect(forcedPreview.pruned).toBe(liveRows(db()).size);
       expect(tableSnapshot(db())).toBe(before);
     } finally {

@@ -10,8 +10,16 @@ import { defaultConcurrency } from "~/backfill/backfill-users.server";
 
 describe("the backfill's client-side rate limiter", () => {
   it("takes Clerk's documented limits from the kind of secret key: sk_live_ production, sk_test_ development", () => {
-    expect(rateLimitForSecretKey("sk_live_abcdefgh12345678")).toEqual({ kind: "production", requests: 1000, windowSeconds: 10 });
-    expect(rateLimitForSecretKey("sk_test_abcdefgh12345678")).toEqual({ kind: "development", requests: 100, windowSeconds: 10 });
+    expect(rateLimitForSecretKey("sk_live_abcdefgh12345678")).toEqual({
+      kind: "production",
+      requests: 1000,
+      windowSeconds: 10,
+    });
+    expect(rateLimitForSecretKey("sk_test_abcdefgh12345678")).toEqual({
+      kind: "development",
+      requests: 100,
+      windowSeconds: 10,
+    });
     expect(defaultConcurrency(limiterSettingsFor(PRODUCTION_RATE_LIMIT))).toBe(20);
     expect(defaultConcurrency(limiterSettingsFor(DEVELOPMENT_RATE_LIMIT))).toBe(2);
   });

@@ -88,13 +88,18 @@ describe("sync:all when Clerk keeps failing", () => {
 
 describe("the sync:all command", () => {
   it("prints plain progress lines when not on a terminal, and the summary on stdout", async () => {
-    const { code, stdout, stderr } = await runCli(["--page-size", "400"], { ...standIn.env(), DATABASE_URL: process.env.DATABASE_URL });
+    const { code, stdout, stderr } = await runCli(["--page-size", "400"], {
+      ...standIn.env(),
+      DATABASE_URL: process.env.DATABASE_URL,
+    });
     expect(code).toBe(0);
     // The first line comes after the first page written, whichever range it is from.
     expect(stderr).toMatch(/^sync:all (?!1,200)[\d,]+\/1,200 users \(\d+%\) · [\d,]+ users\/s$/m);
     expect(stderr).toMatch(/^sync:all 1,200\/1,200 users \(100%\) · [\d,]+ users\/s$/m);
     expect(stderr).not.toContain("\u001b["); // no bar, no cursor movement
-    expect(stdout).toMatch(/^Synced 1,200 users from Clerk in [\d.]+ s \([\d,]+ users\/s, \d+ pages\)\.\n {2}created {4}0\n {2}updated {4}0\n {2}unchanged {2}1,200\n {2}skipped {4}0\n$/);
+    expect(stdout).toMatch(
+      /^Synced 1,200 users from Clerk in [\d.]+ s \([\d,]+ users\/s, \d+ pages\)\.\n {2}created {4}0\n {2}updated {4}0\n {2}unchanged {2}1,200\n {2}skipped {4}0\n$/,
+    );
   });
 
   it("tells the user which setting is missing, and reads only the Clerk and database settings", async () => {

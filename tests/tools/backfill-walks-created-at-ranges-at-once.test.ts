@@ -108,7 +108,8 @@ describe("the backfill walks created_at ranges at once", () => {
             standIn.store.delete(ids[ids.length - 1]);
             deleted.add(ids[ids.length - 1]);
           }
-          if (pages % 7 === 0) standIn.store.create({ email_address: [`during-${pages}@example.com`], first_name: "During" });
+          if (pages % 7 === 0)
+            standIn.store.create({ email_address: [`during-${pages}@example.com`], first_name: "During" });
           if (pages % 3 === 0) {
             const ahead = [...atStart].find((id) => !listings.times.has(id) && !deleted.has(id));
             if (ahead) {
@@ -138,7 +139,10 @@ describe("the backfill walks created_at ranges at once", () => {
       if (clerk.has(id)) expect(listings.times.get(id), id).toBe(1);
     }
     expect(liveRows(db())).toEqual(clerk);
-    for (const id of deleted) expect(db().$client.prepare("select deleted_at from users where clerk_id = ?").get(id)).toEqual({ deleted_at: expect.any(Number) });
+    for (const id of deleted)
+      expect(db().$client.prepare("select deleted_at from users where clerk_id = ?").get(id)).toEqual({
+        deleted_at: expect.any(Number),
+      });
   });
 });
 
@@ -159,7 +163,13 @@ describe("the backfill against Clerk's rate limit", () => {
       expect(limited.rateLimit!.rejected).toBe(0);
 
       const { policy, waits } = recordingRetryPolicy();
-      const aboveIt = await backfillUsersFromClerk({ client: clientFor(limited), db: db(), limiter: UNLIMITED, pageSize: 100, retry: policy });
+      const aboveIt = await backfillUsersFromClerk({
+        client: clientFor(limited),
+        db: db(),
+        limiter: UNLIMITED,
+        pageSize: 100,
+        retry: policy,
+      });
       expect(limited.rateLimit!.rejected).toBeGreaterThan(0);
       expect(aboveIt).toMatchObject({ listed: 5_000, unchanged: 5_000 });
       expect(aboveIt.rateLimitWaits).toBeGreaterThan(0);

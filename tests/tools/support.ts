@@ -28,7 +28,10 @@ export function recordingRetryPolicy(overrides: Partial<RetryPolicy> = {}) {
 
 /** Every user in the stand-in, as the columns the app stores, by Clerk id. */
 export function clerkUsersAsRows(standIn: ClerkStandIn) {
-  const all = standIn.store.list({ limit: Math.max(standIn.store.size, 1), order_by: "+created_at" }, { maxLimit: Number.MAX_SAFE_INTEGER });
+  const all = standIn.store.list(
+    { limit: Math.max(standIn.store.size, 1), order_by: "+created_at" },
+    { maxLimit: Number.MAX_SAFE_INTEGER },
+  );
   return new Map(all.map((json) => [json.id, clerkUserToRow(clerkUserSchema.parse(json))]));
 }
 

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { tunnel, type TunnelRequest } from "../../scripts/lib/tunnel-command";
 
 /** Runs `npm run tunnel` in-process with a stand-in for ngrok: no test reaches ngrok's servers. */
-async function runTunnel(args: string[], env: Record<string, string | undefined>, publicUrl: string | null = "https://a1b2c3.ngrok-free.app") {
+async function runTunnel(
+  args: string[],
+  env: Record<string, string | undefined>,
+  publicUrl: string | null = "https://a1b2c3.ngrok-free.app",
+) {
   let stdout = "";
   let stderr = "";
   const requests: TunnelRequest[] = [];
@@ -61,12 +65,20 @@ describe("npm run tunnel", () => {
   });
 
   it("asks ngrok for the fixed NGROK_DOMAIN, and --port/--domain override the environment", async () => {
-    const fixed = await runTunnel([], { NGROK_AUTHTOKEN: "t", NGROK_DOMAIN: "https://clerk-sync.ngrok.app/" }, "https://clerk-sync.ngrok.app");
+    const fixed = await runTunnel(
+      [],
+      { NGROK_AUTHTOKEN: "t", NGROK_DOMAIN: "https://clerk-sync.ngrok.app/" },
+      "https://clerk-sync.ngrok.app",
+    );
     expect(fixed.requests[0]).toEqual({ addr: "localhost:3000", authtoken: "t", domain: "clerk-sync.ngrok.app" });
     expect(fixed.stdout).toContain("  Endpoint URL   https://clerk-sync.ngrok.app/api/webhooks/clerk\n");
     expect(fixed.stdout).toContain("This is your fixed domain: the endpoint stays valid across restarts.");
 
-    const flags = await runTunnel(["--port", "5173", "--domain", "other.ngrok.app"], { NGROK_AUTHTOKEN: "t", NGROK_DOMAIN: "x.ngrok.app", PORT: "3000" });
+    const flags = await runTunnel(["--port", "5173", "--domain", "other.ngrok.app"], {
+      NGROK_AUTHTOKEN: "t",
+      NGROK_DOMAIN: "x.ngrok.app",
+      PORT: "3000",
+    });
     expect(flags.requests[0]).toEqual({ addr: "localhost:5173", authtoken: "t", domain: "other.ngrok.app" });
   });
 

@@ -48,7 +48,9 @@ async function send(args: string[], env: Record<string, string | undefined> = {}
 function userRow(clerkId: string) {
   const db = new Database(databasePath, { readonly: true });
   try {
-    return db.prepare("select email, first_name, last_name, deleted_at, sync_source from users where clerk_id = ?").get(clerkId);
+    return db
+      .prepare("select email, first_name, last_name, deleted_at, sync_source from users where clerk_id = ?")
+      .get(clerkId);
   } finally {
     db.close();
   }
@@ -88,7 +90,9 @@ describe("npm run webhook:send", () => {
     expect(rejected.code).toBe(0);
     expect(rejected.stdout).toContain("signed with a wrong secret, on purpose");
     expect(rejected.stdout).toContain('← 400 Bad Request  {"error":"invalid_signature"}');
-    expect(rejected.stdout).toContain("webhook_events: no row: the app rejected it before writing anything, as it should");
+    expect(rejected.stdout).toContain(
+      "webhook_events: no row: the app rejected it before writing anything, as it should",
+    );
     expect(userRow("user_trigger_bad")).toBeUndefined();
   });
 
@@ -100,7 +104,17 @@ describe("npm run webhook:send", () => {
     expect(whole.stdout).toContain("webhook_events: processed, outcome created");
 
     const bare = join(dir, "bare-user.json");
-    writeFileSync(bare, JSON.stringify({ id: "user_from_file", object: "user", email_addresses: [], first_name: "Grace", created_at: 1, updated_at: 2 }));
+    writeFileSync(
+      bare,
+      JSON.stringify({
+        id: "user_from_file",
+        object: "user",
+        email_addresses: [],
+        first_name: "Grace",
+        created_at: 1,
+        updated_at: 2,
+      }),
+    );
     const wrapped = await send(["user.updated", "--file", bare]);
     expect(wrapped.code).toBe(0);
     expect(wrapped.stdout).toContain("user.updated for user_from_file");
@@ -108,7 +122,13 @@ describe("npm run webhook:send", () => {
   });
 
   it("is verified behind a tunnel-like reverse proxy that rewrites Host and adds X-Forwarded-*", async () => {
-    const through = await send(["user.created", "--user", "user_behind_proxy", "--to", `${proxy.url}/api/webhooks/clerk`]);
+    const through = await send([
+      "user.created",
+      "--user",
+      "user_behind_proxy",
+      "--to",
+      `${proxy.url}/api/webhooks/clerk`,
+    ]);
     expect(through.code).toBe(0);
     expect(through.stdout).toContain("webhook_events: processed, outcome created");
     expect(proxy.forwarded.at(-1)).toMatchObject({ method: "POST", path: "/api/webhooks/clerk", status: 200 });
@@ -117,7 +137,9 @@ describe("npm run webhook:send", () => {
   it("explains what is wrong: unknown type, nothing listening, missing secret", async () => {
     const unknown = await send(["user.banned"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('Unknown event type "user.banned": use user.created, user.updated, user.deleted, or --file for any other event.');
+    expect(unknown.stderr).toContain(
+      'Unknown event type "user.banned": use user.created, user.updated, user.deleted, or --file for any other event.',
+    );
 
     const closedPort = await freePort();
     const nobody = await send(["user.created"], { PORT: String(closedPort) });
@@ -131,17 +153,21 @@ describe("npm run webhook:send", () => {
   });
 
   it("is wired as an npm script", async () => {
-    const child = spawn("npm", ["run", "-s", "webhook:send", "--", "user.created", "--to", `${app.url}/api/webhooks/clerk`], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: "development",
-        CLERK_WEBHOOK_SIGNING_SECRET: TEST_WEBHOOK_SECRET,
-        DATABASE_URL: databasePath,
+    const child = spawn(
+      "npm",
+      ["run", "-s", "webhook:send", "--", "user.created", "--to", `${app.url}/api/webhooks/clerk`],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          NODE_ENV: "development",
+          CLERK_WEBHOOK_SIGNING_SECRET: TEST_WEBHOOK_SECRET,
+          DATABASE_URL: databasePath,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    );
     let stdout = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
     const code = await new Promise((resolve) => child.once("close", resolve));

@@ -47,7 +47,13 @@ describe("the webhook accepts every payload shape Clerk sends", () => {
     expect((await deliver(signedRequest(deleted))).body).toEqual({ ok: true, outcome: "deleted" });
     const row = userRow(deleted.data.id)!;
     expect(row.deleted_at).toEqual(expect.any(Number));
-    expect([row.email, row.first_name, row.last_name, row.username, row.image_url]).toEqual([null, null, null, null, null]);
+    expect([row.email, row.first_name, row.last_name, row.username, row.image_url]).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 
   it("takes the primary email by primary_email_address_id, not the first address", async () => {
@@ -72,7 +78,9 @@ describe("the webhook accepts every payload shape Clerk sends", () => {
   it("accepts the envelope timestamp in seconds or milliseconds alike", async () => {
     const inSeconds = clerkUser();
     const inMs = clerkUser();
-    expect((await deliver(signedRequest(clerkEvent("user.created", inSeconds, Math.floor(Date.now() / 1000))))).status).toBe(200);
+    expect(
+      (await deliver(signedRequest(clerkEvent("user.created", inSeconds, Math.floor(Date.now() / 1000))))).status,
+    ).toBe(200);
     expect((await deliver(signedRequest(clerkEvent("user.created", inMs, Date.now())))).status).toBe(200);
     expect(userRow(inSeconds.id)).toBeDefined();
     expect(userRow(inMs.id)).toBeDefined();
@@ -80,11 +88,16 @@ describe("the webhook accepts every payload shape Clerk sends", () => {
 
   it("answers 2xx to an event type it does not handle, recorded as ignored", async () => {
     const before = counts();
-    const request = signedRequest(clerkEvent("session.created", { object: "session", id: "sess_123", user_id: "user_x" }));
+    const request = signedRequest(
+      clerkEvent("session.created", { object: "session", id: "sess_123", user_id: "user_x" }),
+    );
     const { status, body } = await deliver(request);
     expect(status).toBe(200);
     expect(body).toEqual({ ok: true, ignored: "session.created" });
-    expect(eventRow(request.headers.get("svix-id")!)).toMatchObject({ status: "ignored", event_type: "session.created" });
+    expect(eventRow(request.headers.get("svix-id")!)).toMatchObject({
+      status: "ignored",
+      event_type: "session.created",
+    });
     expect(counts().users).toBe(before.users);
   });
 
@@ -132,7 +145,7 @@ describe("a signed body that is not a valid event is a 400 and only a failed eve
   });
 
   it("a retried failure counts its attempts and is still refused", async () => {
-    const request = signedRequest('not json', { svixId: "msg_retried_failure" });
+    const request = signedRequest("not json", { svixId: "msg_retried_failure" });
     const body = "not json";
     expect((await deliver(request)).status).toBe(400);
     const again = signedRequest(body, { svixId: "msg_retried_failure" });

@@ -40,8 +40,16 @@ describe("the production server (remix-serve) takes a signed delivery over HTTP"
     expect(row).toEqual({ email: "example@example.org", sync_source: "webhook" });
 
     await expect.poll(() => app.output()).toContain(headers["svix-id"]);
-    const line = app.output().split("\n").find((l) => l.includes(headers["svix-id"]))!;
-    expect(JSON.parse(line)).toMatchObject({ event: "clerk_webhook", type: "user.created", outcome: "created", status: 200 });
+    const line = app
+      .output()
+      .split("\n")
+      .find((l) => l.includes(headers["svix-id"]))!;
+    expect(JSON.parse(line)).toMatchObject({
+      event: "clerk_webhook",
+      type: "user.created",
+      outcome: "created",
+      status: 200,
+    });
     expect(JSON.parse(line).ms).toEqual(expect.any(Number));
     for (const secretOrPersonal of ["example@example.org", "Example", TEST_WEBHOOK_SECRET, headers["svix-signature"]]) {
       expect(app.output()).not.toContain(secretOrPersonal);
@@ -53,7 +61,9 @@ describe("the production server (remix-serve) takes a signed delivery over HTTP"
     const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").all();
     const journal = db.prepare("pragma journal_mode").get();
     db.close();
-    expect(tables.map((t: any) => t.name)).toEqual(expect.arrayContaining(["users", "webhook_events", "__drizzle_migrations"]));
+    expect(tables.map((t: any) => t.name)).toEqual(
+      expect.arrayContaining(["users", "webhook_events", "__drizzle_migrations"]),
+    );
     expect(journal).toEqual({ journal_mode: "wal" });
   });
 

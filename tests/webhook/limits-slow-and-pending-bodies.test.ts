@@ -49,7 +49,10 @@ describe("the bytes held by unverified bodies are capped across all requests at 
     const second = slowRequest(MiB);
     const reads = [readBodyWithLimit(first.request, { budget }), readBodyWithLimit(second.request, { budget })];
     expect(budget.heldBytes).toBe(2 * MiB);
-    expect(await readBodyWithLimit(slowRequest(10).request, { budget })).toEqual({ ok: false, reason: "too_many_pending" });
+    expect(await readBodyWithLimit(slowRequest(10).request, { budget })).toEqual({
+      ok: false,
+      reason: "too_many_pending",
+    });
 
     first.finish();
     second.finish();
@@ -62,7 +65,11 @@ describe("the bytes held by unverified bodies are capped across all requests at 
     const pending = slow.map(({ request }) => action({ request, params: {}, context: {} }) as Promise<Response>);
 
     const body = JSON.stringify(clerkEvent("user.created", clerkUser()));
-    const refused = (await action({ request: new Request(url, { method: "POST", headers: signBody(body), body }), params: {}, context: {} })) as Response;
+    const refused = (await action({
+      request: new Request(url, { method: "POST", headers: signBody(body), body }),
+      params: {},
+      context: {},
+    })) as Response;
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("5");
     expect(await refused.json()).toEqual({ error: "too_many_pending_bodies" });
@@ -71,7 +78,11 @@ describe("the bytes held by unverified bodies are capped across all requests at 
     // Their bodies are not valid deliveries: refused as such once complete.
     expect((await Promise.all(pending)).map((r) => r.status)).toEqual([400, 400]);
 
-    const accepted = (await action({ request: new Request(url, { method: "POST", headers: signBody(body), body }), params: {}, context: {} })) as Response;
+    const accepted = (await action({
+      request: new Request(url, { method: "POST", headers: signBody(body), body }),
+      params: {},
+      context: {},
+    })) as Response;
     expect(accepted.status).toBe(200);
   });
 });

@@ -5,7 +5,9 @@ import { deliver } from "../support/webhook-route";
 
 function permutations<T>(items: T[]): T[][] {
   if (items.length <= 1) return [items];
-  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
 }
 
 /** A user's history as Clerk would emit it: created, two updates with later updated_at, deleted. */
@@ -60,7 +62,13 @@ describe("order is not guaranteed: Clerk's updated_at decides, and deletion is f
       }
       const row = userRow(h.id)!;
       expect(row.deleted_at).toEqual(expect.any(Number));
-      expect([row.email, row.first_name, row.last_name, row.username, row.image_url]).toEqual([null, null, null, null, null]);
+      expect([row.email, row.first_name, row.last_name, row.username, row.image_url]).toEqual([
+        null,
+        null,
+        null,
+        null,
+        null,
+      ]);
     },
   );
 

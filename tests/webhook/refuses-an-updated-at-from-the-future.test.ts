@@ -24,8 +24,14 @@ describe("a webhook whose data.updated_at is beyond the clock-skew tolerance", (
     const future = { ...user, first_name: "Frozen", updated_at: FAR_FUTURE };
     const refused = await deliver(signedRequest(clerkEvent("user.updated", future), { svixId: "msg_from_the_future" }));
     expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ error: "invalid_payload", detail: expect.stringMatching(/updated_at is more than 5 minutes ahead/) });
-    expect(eventRow("msg_from_the_future")).toMatchObject({ status: "failed", error: expect.stringMatching(/ahead of this server's clock/) });
+    expect(refused.body).toMatchObject({
+      error: "invalid_payload",
+      detail: expect.stringMatching(/updated_at is more than 5 minutes ahead/),
+    });
+    expect(eventRow("msg_from_the_future")).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/ahead of this server's clock/),
+    });
     expect(userRow(String(user.id))).toMatchObject({ first_name: "Ada", clerk_updated_at: user.updated_at });
 
     const real = { ...user, first_name: "Grace", updated_at: Date.now() };
@@ -59,7 +65,11 @@ describe("a row frozen by a future-dated key (stored before this rule) is repair
   });
 
   function freeze(clerkId: string) {
-    const frozen = { ...clerkUserToRow(clerkUserSchema.parse(standIn.store.get(clerkId))), firstName: "Frozen", clerkUpdatedAt: FAR_FUTURE };
+    const frozen = {
+      ...clerkUserToRow(clerkUserSchema.parse(standIn.store.get(clerkId))),
+      firstName: "Frozen",
+      clerkUpdatedAt: FAR_FUTURE,
+    };
     getDb().transaction((tx) => writeClerkUser(tx, frozen, "webhook"));
     expect(userRow(clerkId)).toMatchObject({ first_name: "Frozen", clerk_updated_at: FAR_FUTURE });
   }
@@ -76,11 +86,16 @@ describe("a row frozen by a future-dated key (stored before this rule) is repair
   }
 
   it("Sync User Data: the freeze, then Sync → the row equals Clerk", async () => {
-    const [seeded] = standIn.store.seed([{ email_address: ["frozen-sync@example.com"], first_name: "Real", last_name: "Person" }]);
+    const [seeded] = standIn.store.seed([
+      { email_address: ["frozen-sync@example.com"], first_name: "Real", last_name: "Person" },
+    ]);
     freeze(seeded.id);
     // A real webhook cannot get past the frozen key: that is the bug being repaired.
     const update = { ...clerkUser({ id: seeded.id }), updated_at: Date.now() };
-    expect((await deliver(signedRequest(clerkEvent("user.updated", update)))).body).toEqual({ ok: true, outcome: "stale" });
+    expect((await deliver(signedRequest(clerkEvent("user.updated", update)))).body).toEqual({
+      ok: true,
+      outcome: "stale",
+    });
 
     const result = await syncUserFromClerk(seeded.id);
     expect(result).toMatchObject({ ok: true, outcome: "updated" });
@@ -89,15 +104,22 @@ describe("a row frozen by a future-dated key (stored before this rule) is repair
   });
 
   it("the backfill's write (sync:all) repairs it the same way", () => {
-    const [seeded] = standIn.store.seed([{ email_address: ["frozen-backfill@example.com"], first_name: "Also", last_name: "Real" }]);
+    const [seeded] = standIn.store.seed([
+      { email_address: ["frozen-backfill@example.com"], first_name: "Also", last_name: "Real" },
+    ]);
     freeze(seeded.id);
-    const [result] = upsertUsersFromClerk([clerkUserToRow(clerkUserSchema.parse(standIn.store.get(seeded.id)))], "backfill");
+    const [result] = upsertUsersFromClerk(
+      [clerkUserToRow(clerkUserSchema.parse(standIn.store.get(seeded.id)))],
+      "backfill",
+    );
     expect(result.outcome).toBe("updated");
     expectRowEqualsClerk(seeded.id);
   });
 
   it("a webhook is still not allowed to move a key backwards", () => {
-    const [seeded] = standIn.store.seed([{ email_address: ["frozen-webhook@example.com"], first_name: "Still", last_name: "Frozen" }]);
+    const [seeded] = standIn.store.seed([
+      { email_address: ["frozen-webhook@example.com"], first_name: "Still", last_name: "Frozen" },
+    ]);
     freeze(seeded.id);
     const fields = clerkUserToRow(clerkUserSchema.parse(standIn.store.get(seeded.id)));
     const result = getDb().transaction((tx) => writeClerkUser(tx, fields, "webhook"));

@@ -40,7 +40,11 @@ describe("secret rotation: two secrets are accepted side by side", () => {
     const user = clerkUser();
     const body = JSON.stringify(clerkEvent("user.created", user));
     const signedOld = signBody(body, { secret: OLD, svixId: "msg_multi_sig" });
-    const signedNew = signBody(body, { secret: NEW, svixId: "msg_multi_sig", timestamp: Number(signedOld["svix-timestamp"]) });
+    const signedNew = signBody(body, {
+      secret: NEW,
+      svixId: "msg_multi_sig",
+      timestamp: Number(signedOld["svix-timestamp"]),
+    });
     const headers = { ...signedOld, "svix-signature": `${signedNew["svix-signature"]} ${signedOld["svix-signature"]}` };
     const result = processClerkWebhook(body, headers, { secrets: [OLD] });
     expect(result.status).toBe(200);

@@ -132,7 +132,9 @@ async function start(args: string[]): Promise<void> {
   });
   const rateLimit = values["rate-limit"];
   if (rateLimit !== undefined && rateLimit !== "production" && rateLimit !== "development") {
-    throw new Error(`--rate-limit must be production (1000 requests / 10 s) or development (100 / 10 s), not "${rateLimit}"`);
+    throw new Error(
+      `--rate-limit must be production (1000 requests / 10 s) or development (100 / 10 s), not "${rateLimit}"`,
+    );
   }
   const standIn = await startClerkStandIn({
     latency: values.latency,
@@ -175,11 +177,16 @@ async function start(args: string[]): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-async function fault(kind: string | undefined, values: Record<string, unknown>, control: (path: string, method?: string, body?: unknown) => Promise<unknown>) {
+async function fault(
+  kind: string | undefined,
+  values: Record<string, unknown>,
+  control: (path: string, method?: string, body?: unknown) => Promise<unknown>,
+) {
   if (kind === "clear") return control("/_control/faults", "DELETE");
   if (kind === "deliveries") {
     const counts: Record<string, number> = {};
-    for (const key of ["fail", "drop", "duplicate", "reorder"]) if (values[key] !== undefined) counts[key] = Number(values[key]);
+    for (const key of ["fail", "drop", "duplicate", "reorder"])
+      if (values[key] !== undefined) counts[key] = Number(values[key]);
     return control("/_control/faults", "POST", { deliveries: counts });
   }
   if (kind === "api") {
@@ -195,7 +202,10 @@ async function fault(kind: string | undefined, values: Record<string, unknown>, 
 }
 
 /** The running stand-in resets itself (its keys stay, the app uses them); with none running, the file starts over. */
-async function reset(statePath: string, control: (path: string, method?: string) => Promise<unknown>): Promise<unknown> {
+async function reset(
+  statePath: string,
+  control: (path: string, method?: string) => Promise<unknown>,
+): Promise<unknown> {
   try {
     return await control("/_control/reset", "POST");
   } catch (error) {
@@ -206,7 +216,8 @@ async function reset(statePath: string, control: (path: string, method?: string)
 }
 
 function userId(id: string | undefined, command: string): string {
-  if (!id) throw new Error(`${command} needs a user id (user_…): clerk-stand-in ${command} <id>; \`users\` lists them.`);
+  if (!id)
+    throw new Error(`${command} needs a user id (user_…): clerk-stand-in ${command} <id>; \`users\` lists them.`);
   return encodeURIComponent(id);
 }
 
@@ -216,7 +227,8 @@ function userPatch(values: { "first-name"?: string; "last-name"?: string; email?
   if (values["first-name"] !== undefined) patch.first_name = values["first-name"];
   if (values["last-name"] !== undefined) patch.last_name = values["last-name"];
   if (values.email !== undefined) patch.primary_email_address = values.email;
-  if (Object.keys(patch).length === 0) throw new Error("update needs at least one of --first-name, --last-name, --email");
+  if (Object.keys(patch).length === 0)
+    throw new Error("update needs at least one of --first-name, --last-name, --email");
   return patch;
 }
 

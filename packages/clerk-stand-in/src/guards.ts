@@ -110,7 +110,11 @@ function isOwnOrigin(origin: string, port: number): boolean {
 
 function hasBody(request: Request): boolean {
   const length = request.headers.get("content-length");
-  return (length !== null && length !== "0") || request.headers.has("transfer-encoding") || request.headers.has("content-type");
+  return (
+    (length !== null && length !== "0") ||
+    request.headers.has("transfer-encoding") ||
+    request.headers.has("content-type")
+  );
 }
 
 function isJson(contentType: string | undefined): boolean {

@@ -26,7 +26,12 @@ export function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new StandInError(400, "malformed_request", "Request body is not valid JSON", "The request body could not be parsed as JSON.");
+    throw new StandInError(
+      400,
+      "malformed_request",
+      "Request body is not valid JSON",
+      "The request body could not be parsed as JSON.",
+    );
   }
 }
 

@@ -39,7 +39,9 @@ export function openInstance(options: InstanceOptions, logger: Logger): Instance
         frontendHost,
         live,
         // A real instance's keys come in pairs of one kind: a saved sk_live_ is not reused for a --test start.
-        secretKey: options.secretKey ?? (saved.secretKey?.startsWith(live ? "sk_live_" : "sk_test_") ? saved.secretKey : undefined),
+        secretKey:
+          options.secretKey ??
+          (saved.secretKey?.startsWith(live ? "sk_live_" : "sk_test_") ? saved.secretKey : undefined),
         privateKeyPem: saved.privateKeyPem,
         kid: saved.kid,
       });

@@ -26,7 +26,10 @@ export function standInRoutes(ctx: StandInRoutesContext): Hono<StandInEnv> {
   const app = new Hono<StandInEnv>({ getPath: pathWithoutTrailingSlashes });
   app.use(loopbackHostOnly());
   app.route("/v1", backendApiRoutes(ctx.backendApi));
-  app.route(FAPI_MOUNT, frontendApiRoutes(ctx.frontend, { allowsOrigin: ctx.allowsFrontendOrigin, testingGuard: guard }));
+  app.route(
+    FAPI_MOUNT,
+    frontendApiRoutes(ctx.frontend, { allowsOrigin: ctx.allowsFrontendOrigin, testingGuard: guard }),
+  );
   app.route(CLERK_JS_MOUNT, clerkJsRoutes());
   app.use("/_control", guard);
   app.use("/_control/*", guard);

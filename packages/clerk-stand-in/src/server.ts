@@ -9,11 +9,7 @@ import { BackendApiRateLimit, type RateLimitSetting } from "./backend-api/rate-l
 import * as frontend from "./frontend-api/frontend-api.js";
 import { refuseMalformedHost } from "./guards.js";
 import { standInRoutes } from "./routes.js";
-import {
-  generateControlToken,
-  removeControlTokenFile,
-  writeControlTokenFile,
-} from "./control/control-token.js";
+import { generateControlToken, removeControlTokenFile, writeControlTokenFile } from "./control/control-token.js";
 import { openInstance } from "./instance.js";
 import type { InstanceKeys } from "./keys.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -120,7 +116,9 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
   const frontendHost =
-    typeof options.frontendHost === "function" ? options.frontendHost(url) : (options.frontendHost ?? `${host}:${port}/fapi`);
+    typeof options.frontendHost === "function"
+      ? options.frontendHost(url)
+      : (options.frontendHost ?? `${host}:${port}/fapi`);
   const keys = instance.createKeys({ frontendHost, live: options.publishableKeyKind === "live" });
   const frontendContext: frontend.FrontendContext = { store, keys, options, url };
   const frontendEnv = (frontend as { frontendEnv?: FrontendEnv }).frontendEnv;

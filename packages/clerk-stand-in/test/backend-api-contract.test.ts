@@ -17,7 +17,13 @@ beforeEach(() => {
 });
 
 /** Raw call to the stand-in, with the answer checked against the documented response of `operation`. */
-async function bapi(method: string, path: string, operation: string, body?: unknown, secretKey = standIn.keys.secretKey) {
+async function bapi(
+  method: string,
+  path: string,
+  operation: string,
+  body?: unknown,
+  secretKey = standIn.keys.secretKey,
+) {
   const response = await fetch(`${standIn.url}/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json" },
@@ -35,7 +41,11 @@ async function expectClerkError(promise: Promise<unknown>) {
     (e: unknown) => e,
   )) as any;
   expect(error.constructor.name).toBe("ClerkAPIResponseError");
-  return error as { status: number; retryAfter?: number; errors: Array<{ code: string; meta?: { paramName?: string } }> };
+  return error as {
+    status: number;
+    retryAfter?: number;
+    errors: Array<{ code: string; meta?: { paramName?: string } }>;
+  };
 }
 
 describe("the real @clerk/backend client against the stand-in", () => {
@@ -62,7 +72,9 @@ describe("the real @clerk/backend client against the stand-in", () => {
     expect(updated.username).toBe("countess");
     expect(updated.updatedAt).toBeGreaterThan(created.updatedAt);
 
-    const merged = await clerk.users.updateUserMetadata(created.id, { publicMetadata: { theme: "dark", plan: null } as any });
+    const merged = await clerk.users.updateUserMetadata(created.id, {
+      publicMetadata: { theme: "dark", plan: null } as any,
+    });
     expect(merged.publicMetadata).toEqual({ theme: "dark" });
 
     const deleted = await clerk.users.deleteUser(created.id);
@@ -149,12 +161,17 @@ describe("raw Backend API answers match Clerk's OpenAPI document", () => {
     expect(list.json).toHaveLength(1);
     const count = await bapi("GET", "/users/count?email_address[]=grace@example.com", "/users/count");
     expect(count.json).toEqual({ object: "total_count", total_count: 1 });
-    const patched = await bapi("PATCH", `/users/${id}`, "/users/{user_id}", { first_name: "Rear Admiral", username: null });
+    const patched = await bapi("PATCH", `/users/${id}`, "/users/{user_id}", {
+      first_name: "Rear Admiral",
+      username: null,
+    });
     expect(patched.json.first_name).toBe("Rear Admiral");
     const primary = patched.json.email_addresses[0].id;
     const repointed = await bapi("PATCH", `/users/${id}`, "/users/{user_id}", { primary_email_address_id: primary });
     expect(repointed.json.primary_email_address_id).toBe(primary);
-    const metadata = await bapi("PATCH", `/users/${id}/metadata`, "/users/{user_id}/metadata", { private_metadata: { a: { b: 1 } } });
+    const metadata = await bapi("PATCH", `/users/${id}/metadata`, "/users/{user_id}/metadata", {
+      private_metadata: { a: { b: 1 } },
+    });
     expect(metadata.json.private_metadata).toEqual({ a: { b: 1 } });
     const deleted = await bapi("DELETE", `/users/${id}`, "/users/{user_id}");
     expect(deleted.json).toEqual({ object: "user", id, deleted: true });
@@ -175,14 +192,23 @@ describe("raw Backend API answers match Clerk's OpenAPI document", () => {
     expect(badLimit.json.errors[0]).toMatchObject({ code: "form_param_value_invalid", meta: { param_name: "limit" } });
 
     const badEmail = await bapi("POST", "/users", "/users", { email_address: ["not-an-email"] });
-    expect(badEmail.json.errors[0]).toMatchObject({ code: "form_param_format_invalid", meta: { param_name: "email_address" } });
+    expect(badEmail.json.errors[0]).toMatchObject({
+      code: "form_param_format_invalid",
+      meta: { param_name: "email_address" },
+    });
 
     const unknownParam = await bapi("POST", "/users", "/users", { favourite_colour: "blue" });
-    expect(unknownParam.json.errors[0]).toMatchObject({ code: "form_param_unknown", meta: { param_name: "favourite_colour" } });
+    expect(unknownParam.json.errors[0]).toMatchObject({
+      code: "form_param_unknown",
+      meta: { param_name: "favourite_colour" },
+    });
 
     const { json: user } = await bapi("POST", "/users", "/users", { email_address: ["short@example.com"] });
     const shortPassword = await bapi("PATCH", `/users/${user.id}`, "/users/{user_id}", { password: "short" });
-    expect(shortPassword.json.errors[0]).toMatchObject({ code: "form_password_length_too_short", meta: { param_name: "password" } });
+    expect(shortPassword.json.errors[0]).toMatchObject({
+      code: "form_password_length_too_short",
+      meta: { param_name: "password" },
+    });
 
     standIn.faults.setApiFault("429", 1, 2);
     const limited = await bapi("GET", "/users", "/users");
@@ -192,6 +218,8 @@ describe("raw Backend API answers match Clerk's OpenAPI document", () => {
 
   test("GET /v1/jwks serves the instance key as an RS256 JWK", async () => {
     const jwks = await bapi("GET", "/jwks", "/jwks");
-    expect(jwks.json.keys).toEqual([expect.objectContaining({ kid: standIn.keys.kid, alg: "RS256", use: "sig", kty: "RSA" })]);
+    expect(jwks.json.keys).toEqual([
+      expect.objectContaining({ kid: standIn.keys.kid, alg: "RS256", use: "sig", kty: "RSA" }),
+    ]);
   });
 });

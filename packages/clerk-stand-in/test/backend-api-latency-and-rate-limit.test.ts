@@ -64,11 +64,16 @@ describe("a stand-in started with latency and a rate limit", () => {
       expect(error.constructor.name).toBe("ClerkAPIResponseError");
       expect(error).toMatchObject({ status: 429, retryAfter: 2, errors: [{ code: "too_many_requests" }] });
 
-      const raw = await fetch(`${standIn.url}/v1/users`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } });
+      const raw = await fetch(`${standIn.url}/v1/users`, {
+        headers: { authorization: `Bearer ${standIn.keys.secretKey}` },
+      });
       expect(raw.status).toBe(429);
       expect(raw.headers.get("retry-after")).toBe("2");
       bapiSpec().assertResponse("GET", "/users", 400, await raw.json());
-      expect((await fetch(`${standIn.url}/v1/jwks`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } })).status).toBe(200);
+      expect(
+        (await fetch(`${standIn.url}/v1/jwks`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } }))
+          .status,
+      ).toBe(200);
       // getUserList sends two requests (the list and its count), both refused; then the raw one.
       expect(standIn.rateLimit?.rejected).toBe(3);
     } finally {
@@ -80,10 +85,14 @@ describe("a stand-in started with latency and a rate limit", () => {
     const standIn = await startClerkStandIn({ port: 0, latency: "300ms±0" });
     try {
       const order: string[] = [];
-      const listed = fetch(`${standIn.url}/v1/users`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } }).then((r) => {
+      const listed = fetch(`${standIn.url}/v1/users`, {
+        headers: { authorization: `Bearer ${standIn.keys.secretKey}` },
+      }).then((r) => {
         order.push(`backend api ${r.status}`);
       });
-      const control = fetch(`${standIn.url}/_control/config`, { headers: { authorization: `Bearer ${standIn.controlToken}` } }).then((r) => {
+      const control = fetch(`${standIn.url}/_control/config`, {
+        headers: { authorization: `Bearer ${standIn.controlToken}` },
+      }).then((r) => {
         order.push(`control ${r.status}`);
       });
       await Promise.all([listed, control]);

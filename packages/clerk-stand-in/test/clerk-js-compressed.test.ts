@@ -10,7 +10,9 @@ import { startClerkStandIn, type ClerkStandIn } from "../src/index.js";
 
 let standIn: ClerkStandIn;
 const entry = readFileSync(join(clerkJsDistDir(), "clerk.browser.js"));
-const chunkName = readdirSync(clerkJsDistDir()).find((name) => /^ui-common_clerk\.browser_[0-9a-f]+_[\d.]+\.js$/.test(name))!;
+const chunkName = readdirSync(clerkJsDistDir()).find((name) =>
+  /^ui-common_clerk\.browser_[0-9a-f]+_[\d.]+\.js$/.test(name),
+)!;
 
 beforeAll(async () => {
   standIn = await startClerkStandIn();
@@ -19,15 +21,19 @@ afterAll(() => standIn.close());
 
 /** node:http, which (unlike fetch) hands back the bytes as sent. */
 function get(path: string, headers: Record<string, string> = {}, method = "GET") {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-    const req = httpRequest(`${standIn.url}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+    (resolve, reject) => {
+      const req = httpRequest(`${standIn.url}${path}`, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      });
+      req.on("error", reject);
+      req.end();
+    },
+  );
 }
 
 describe("clerk-js over HTTP", () => {

@@ -25,7 +25,8 @@ afterAll(() => standIn.close());
 function cli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const clean = { ...process.env };
-    for (const name of ["CLERK_STAND_IN_URL", "CLERK_STAND_IN_PORT", "CLERK_STAND_IN_CONTROL_TOKEN"]) delete clean[name];
+    for (const name of ["CLERK_STAND_IN_URL", "CLERK_STAND_IN_PORT", "CLERK_STAND_IN_CONTROL_TOKEN"])
+      delete clean[name];
     execFile(process.execPath, [BIN, ...args], { cwd: workDir, env: { ...clean, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
@@ -45,12 +46,23 @@ describe("clerk-stand-in update and delete", () => {
   it("edit a user's names and primary email, then delete it, like Clerk's dashboard", async () => {
     const user = standIn.store.create({ email_address: ["before@example.com"], first_name: "Ada", last_name: "Byron" });
     // The URL and token come from the file the launcher wrote in ./data, as with `npm run dev`.
-    const updated = await cli(["update", user.id, "--first-name", "Augusta", "--last-name", "King", "--email", "after@example.com"]);
+    const updated = await cli([
+      "update",
+      user.id,
+      "--first-name",
+      "Augusta",
+      "--last-name",
+      "King",
+      "--email",
+      "after@example.com",
+    ]);
     expect(updated.stderr).toBe("");
     expect(updated.code).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ id: user.id, first_name: "Augusta", last_name: "King" });
     const stored = standIn.store.get(user.id)!;
-    expect(stored.email_addresses.find((e) => e.id === stored.primary_email_address_id)?.email_address).toBe("after@example.com");
+    expect(stored.email_addresses.find((e) => e.id === stored.primary_email_address_id)?.email_address).toBe(
+      "after@example.com",
+    );
 
     const deleted = await cli(["delete", user.id, "--url", standIn.url, "--token", standIn.controlToken]);
     expect(deleted.code).toBe(0);

@@ -64,7 +64,10 @@ describe("control API", () => {
 
   test("dashboard edits and deletes emit webhooks like Clerk's dashboard does", async () => {
     const [user] = createUsers("Dash");
-    const patched = await control("PATCH", `/_control/users/${user.id}`, { primary_email_address: "dash@example.com", public_metadata: { role: "admin" } });
+    const patched = await control("PATCH", `/_control/users/${user.id}`, {
+      primary_email_address: "dash@example.com",
+      public_metadata: { role: "admin" },
+    });
     bapiSpec().assertSchema("User", patched.json);
     await control("DELETE", `/_control/users/${user.id}`);
     await control("POST", "/_control/deliveries/wait");
@@ -82,7 +85,12 @@ describe("control API", () => {
     await control("POST", "/_control/reset");
     expect(standIn.store.count()).toBe(0);
     expect((await control("GET", "/_control/deliveries")).json.data).toEqual([]);
-    expect((await control("GET", "/_control/faults")).json.deliveries).toEqual({ fail: 0, drop: 0, duplicate: 0, reorder: 0 });
+    expect((await control("GET", "/_control/faults")).json.deliveries).toEqual({
+      fail: 0,
+      drop: 0,
+      duplicate: 0,
+      reorder: 0,
+    });
     expect(standIn.keys.secretKey).toBe(secretBefore);
   });
 });
@@ -144,7 +152,9 @@ describe("Backend API fault switches", () => {
   test("500 for the next N requests, then normal answers", async () => {
     await control("POST", "/_control/faults", { api: { mode: "500", count: 2 } });
     for (let i = 0; i < 2; i++) {
-      const error: any = await clerk().users.getCount().catch((e: unknown) => e);
+      const error: any = await clerk()
+        .users.getCount()
+        .catch((e: unknown) => e);
       expect(error.status).toBe(500);
       expect(error.errors[0].code).toBe("internal_clerk_error");
     }
@@ -154,7 +164,9 @@ describe("Backend API fault switches", () => {
   test("429 until cleared, with Retry-After", async () => {
     await control("POST", "/_control/faults", { api: { mode: "429", retry_after: 4 } });
     for (let i = 0; i < 3; i++) {
-      const error: any = await clerk().users.getUserList().catch((e: unknown) => e);
+      const error: any = await clerk()
+        .users.getUserList()
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 429, retryAfter: 4 });
     }
     await control("DELETE", "/_control/faults");
@@ -178,7 +190,9 @@ describe("Backend API fault switches", () => {
 
   test("faults touch only /v1/users*: JWKS keeps answering", async () => {
     await control("POST", "/_control/faults", { api: { mode: "500" } });
-    const response = await fetch(`${standIn.url}/v1/jwks`, { headers: { authorization: `Bearer ${standIn.keys.secretKey}` } });
+    const response = await fetch(`${standIn.url}/v1/jwks`, {
+      headers: { authorization: `Bearer ${standIn.keys.secretKey}` },
+    });
     expect(response.status).toBe(200);
   });
 });

@@ -56,7 +56,13 @@ async function startStandIn(kind: "live" | "test", frontend: FrontendOptions = {
 }
 
 /** A clerk-js-shaped call: form body, `_method` override, API version, credentials, app origin. */
-async function fapi(standIn: ClerkStandIn, jar: CookieJar, method: string, path: string, body?: Record<string, string>) {
+async function fapi(
+  standIn: ClerkStandIn,
+  jar: CookieJar,
+  method: string,
+  path: string,
+  body?: Record<string, string>,
+) {
   const url = new URL(`${standIn.env().CLERK_PROXY_URL}${path}`);
   url.searchParams.set("__clerk_api_version", "2025-11-10");
   url.searchParams.set("_clerk_js_version", "5.128.0");
@@ -79,10 +85,16 @@ async function fapi(standIn: ClerkStandIn, jar: CookieJar, method: string, path:
 
 async function signIn(standIn: ClerkStandIn, jar: CookieJar) {
   const created = await fapi(standIn, jar, "POST", "/v1/client/sign_ins", { identifier: DEMO.email });
-  const attempt = await fapi(standIn, jar, "POST", `/v1/client/sign_ins/${created.body.response.id}/attempt_first_factor`, {
-    strategy: "password",
-    password: DEMO.password,
-  });
+  const attempt = await fapi(
+    standIn,
+    jar,
+    "POST",
+    `/v1/client/sign_ins/${created.body.response.id}/attempt_first_factor`,
+    {
+      strategy: "password",
+      password: DEMO.password,
+    },
+  );
   // clerk-js writes the session's token into __session itself.
   const session = attempt.body.client.sessions[0];
   jar.set("__session", session.last_active_token.jwt);
@@ -118,7 +130,11 @@ describe("Frontend API with a production (pk_live_) key", () => {
     expect(fromApp.headers.get("access-control-allow-credentials")).toBe("true");
     const preflight = await fetch(base, {
       method: "OPTIONS",
-      headers: { origin: APP, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      headers: {
+        origin: APP,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-headers")).toBe("content-type");
@@ -139,26 +155,42 @@ describe("Frontend API with a production (pk_live_) key", () => {
   it("signs in with a password, sets __client_uat, and the app's SDK sees the user", async () => {
     const jar = new CookieJar();
     const { attempt, session } = await signIn(standIn, jar);
-    expect(attempt.body.response).toMatchObject({ object: "sign_in", status: "complete", created_session_id: session.id });
+    expect(attempt.body.response).toMatchObject({
+      object: "sign_in",
+      status: "complete",
+      created_session_id: session.id,
+    });
     expect(Number(jar.get("__client_uat"))).toBeGreaterThan(0);
     expect(jar.get("__client")).toMatch(/^client_/);
 
     const state = await authenticate(standIn, jar);
     expect(state.status).toBe("signed-in");
-    expect(state.toAuth()).toMatchObject({ userId: standIn.store.findByIdentifier(DEMO.email)!.id, sessionId: session.id });
+    expect(state.toAuth()).toMatchObject({
+      userId: standIn.store.findByIdentifier(DEMO.email)!.id,
+      sessionId: session.id,
+    });
   });
 
   it("answers Clerk's 422 errors for an unknown identifier and a wrong password", async () => {
     const jar = new CookieJar();
     const unknown = await fapi(standIn, jar, "POST", "/v1/client/sign_ins", { identifier: "nobody@example.test" });
     expect(unknown.status).toBe(422);
-    expect(unknown.body.errors[0]).toMatchObject({ code: "form_identifier_not_found", meta: { param_name: "identifier" } });
+    expect(unknown.body.errors[0]).toMatchObject({
+      code: "form_identifier_not_found",
+      meta: { param_name: "identifier" },
+    });
 
     const created = await fapi(standIn, jar, "POST", "/v1/client/sign_ins", { identifier: DEMO.email });
-    const wrong = await fapi(standIn, jar, "POST", `/v1/client/sign_ins/${created.body.response.id}/attempt_first_factor`, {
-      strategy: "password",
-      password: "not-the-password",
-    });
+    const wrong = await fapi(
+      standIn,
+      jar,
+      "POST",
+      `/v1/client/sign_ins/${created.body.response.id}/attempt_first_factor`,
+      {
+        strategy: "password",
+        password: "not-the-password",
+      },
+    );
     expect(wrong.status).toBe(422);
     expect(wrong.body.errors[0]).toMatchObject({ code: "form_password_incorrect", meta: { param_name: "password" } });
   });
@@ -221,8 +253,14 @@ describe("Frontend API with a production (pk_live_) key", () => {
     const unsubscribe = standIn.store.on((change) => changes.push(change));
     const jar = new CookieJar();
     const email = "grace@example.test";
-    const taken = await fapi(standIn, jar, "POST", "/v1/client/sign_ups", { email_address: DEMO.email, password: "long-enough" });
-    expect(taken.body.errors[0]).toMatchObject({ code: "form_identifier_exists", meta: { param_name: "email_address" } });
+    const taken = await fapi(standIn, jar, "POST", "/v1/client/sign_ups", {
+      email_address: DEMO.email,
+      password: "long-enough",
+    });
+    expect(taken.body.errors[0]).toMatchObject({
+      code: "form_identifier_exists",
+      meta: { param_name: "email_address" },
+    });
 
     const started = await fapi(standIn, jar, "POST", "/v1/client/sign_ups", { email_address: email });
     expect(started.body.response).toMatchObject({ status: "missing_requirements", missing_fields: ["password"] });
@@ -233,7 +271,10 @@ describe("Frontend API with a production (pk_live_) key", () => {
     unsubscribe();
 
     expect(done.body.response).toMatchObject({ status: "complete", created_user_id: expect.stringMatching(/^user_/) });
-    expect(done.body.client.sessions[0].user).toMatchObject({ id: done.body.response.created_user_id, first_name: "Grace" });
+    expect(done.body.client.sessions[0].user).toMatchObject({
+      id: done.body.response.created_user_id,
+      first_name: "Grace",
+    });
     expect(changes).toEqual([
       expect.objectContaining({ type: "user.created", context: expect.objectContaining({ source: "fapi" }) }),
     ]);
@@ -245,7 +286,9 @@ describe("Frontend API with a production (pk_live_) key", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${standIn.controlToken}` },
       body: JSON.stringify({ identifier: DEMO.email, password: DEMO.password, origin: APP }),
     });
-    const body = (await response.json()) as { cookies: Array<{ name: string; value: string; path: string; domain: string }> };
+    const body = (await response.json()) as {
+      cookies: Array<{ name: string; value: string; path: string; domain: string }>;
+    };
     expect(body.cookies.map((c) => c.name).sort()).toEqual(["__client", "__client_uat", "__session"]);
     // Scoped to the host name browsers use for app and stand-in alike.
     expect(body.cookies.every((c) => c.domain === "localhost")).toBe(true);
@@ -280,16 +323,28 @@ describe("Frontend API with email verification by code", () => {
   it("needs prepare_verification + attempt_verification with 424242 before the user exists", async () => {
     const jar = new CookieJar();
     const email = "verify@example.test";
-    const created = await fapi(standIn, jar, "POST", "/v1/client/sign_ups", { email_address: email, password: "long-enough" });
-    expect(created.body.response).toMatchObject({ status: "missing_requirements", unverified_fields: ["email_address"] });
+    const created = await fapi(standIn, jar, "POST", "/v1/client/sign_ups", {
+      email_address: email,
+      password: "long-enough",
+    });
+    expect(created.body.response).toMatchObject({
+      status: "missing_requirements",
+      unverified_fields: ["email_address"],
+    });
     const id = created.body.response.id;
     await fapi(standIn, jar, "POST", `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: "email_code" });
 
-    const wrong = await fapi(standIn, jar, "POST", `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: "email_code", code: "000000" });
+    const wrong = await fapi(standIn, jar, "POST", `/v1/client/sign_ups/${id}/attempt_verification`, {
+      strategy: "email_code",
+      code: "000000",
+    });
     expect(wrong.body.errors[0]).toMatchObject({ code: "form_code_incorrect", meta: { param_name: "code" } });
     expect(standIn.store.findByIdentifier(email)).toBeUndefined();
 
-    const right = await fapi(standIn, jar, "POST", `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: "email_code", code: "424242" });
+    const right = await fapi(standIn, jar, "POST", `/v1/client/sign_ups/${id}/attempt_verification`, {
+      strategy: "email_code",
+      code: "424242",
+    });
     expect(right.body.response).toMatchObject({ status: "complete" });
     expect(standIn.store.findByIdentifier(email)?.email_addresses[0].verification.strategy).toBe("email_code");
   });

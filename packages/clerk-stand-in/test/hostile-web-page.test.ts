@@ -33,24 +33,30 @@ afterAll(async () => {
 
 /** node:http, because fetch will not send a Host header other than the URL's. */
 function send(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: any }>((resolve, reject) => {
-    const req = httpRequest(`${standIn.url}${path}`, { method: init.method ?? "GET", headers: init.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json: unknown = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = text;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-      });
-    });
-    req.on("error", reject);
-    req.end(init.body);
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: any }>(
+    (resolve, reject) => {
+      const req = httpRequest(
+        `${standIn.url}${path}`,
+        { method: init.method ?? "GET", headers: init.headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let json: unknown = null;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = text;
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(init.body);
+    },
+  );
 }
 
 const token = () => ({ authorization: `Bearer ${standIn.controlToken}` });
@@ -169,9 +175,13 @@ describe("the Frontend API's CORS", () => {
 
   it("allows an origin added after start (an app that starts later)", async () => {
     const later = "http://localhost:4777";
-    expect((await send(environment(), { headers: { origin: later } })).headers["access-control-allow-origin"]).toBeUndefined();
+    expect(
+      (await send(environment(), { headers: { origin: later } })).headers["access-control-allow-origin"],
+    ).toBeUndefined();
     standIn.allowOrigin(`${later}/`);
-    expect((await send(environment(), { headers: { origin: later } })).headers["access-control-allow-origin"]).toBe(later);
+    expect((await send(environment(), { headers: { origin: later } })).headers["access-control-allow-origin"]).toBe(
+      later,
+    );
   });
 });
 

@@ -14,12 +14,22 @@ describe("instance keys", () => {
     const keys = createInstanceKeys();
     const token = keys.signJwt({ sub: "user_1" }, { cty: "x" });
     const [header, payload, signature] = token.split(".");
-    expect(JSON.parse(Buffer.from(header, "base64url").toString())).toEqual({ alg: "RS256", typ: "JWT", kid: keys.kid, cty: "x" });
+    expect(JSON.parse(Buffer.from(header, "base64url").toString())).toEqual({
+      alg: "RS256",
+      typ: "JWT",
+      kid: keys.kid,
+      cty: "x",
+    });
     expect(JSON.parse(Buffer.from(payload, "base64url").toString())).toEqual({ sub: "user_1" });
     const [jwk] = keys.jwks().keys;
     expect(jwk).toMatchObject({ kid: keys.kid, alg: "RS256", use: "sig", kty: "RSA", e: "AQAB" });
-    for (const publicKey of [createPublicKey({ key: { ...jwk }, format: "jwk" } as Parameters<typeof createPublicKey>[0]), createPublicKey(keys.publicKeyPem)]) {
-      expect(verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, "base64url"))).toBe(true);
+    for (const publicKey of [
+      createPublicKey({ key: { ...jwk }, format: "jwk" } as Parameters<typeof createPublicKey>[0]),
+      createPublicKey(keys.publicKeyPem),
+    ]) {
+      expect(
+        verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, "base64url")),
+      ).toBe(true);
     }
     expect(keys.secretKey).toMatch(/^sk_test_[0-9A-Za-z]{40}$/);
   });
@@ -38,7 +48,9 @@ describe("stand-in server", () => {
         CLERK_WEBHOOK_SIGNING_SECRET: "whsec_dGVzdCBzZWNyZXQgZm9yIHN0YW5kLWlu",
       });
       for (const path of ["/nowhere", "/_control/nowhere"]) {
-        const response = await fetch(`${standIn.url}${path}`, { headers: { authorization: `Bearer ${standIn.controlToken}` } });
+        const response = await fetch(`${standIn.url}${path}`, {
+          headers: { authorization: `Bearer ${standIn.controlToken}` },
+        });
         expect(response.status).toBe(404);
         expect(((await response.json()) as any).errors[0].code).toBe("resource_not_found");
       }

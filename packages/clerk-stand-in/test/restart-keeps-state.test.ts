@@ -26,7 +26,12 @@ function stateFilePath(): string {
 }
 
 async function start(options: StandInOptions): Promise<ClerkStandIn> {
-  const standIn = await startClerkStandIn({ publishableKeyKind: "live", frontendHost: (url) => new URL(url).host, timeScale: 0, ...options });
+  const standIn = await startClerkStandIn({
+    publishableKeyKind: "live",
+    frontendHost: (url) => new URL(url).host,
+    timeScale: 0,
+    ...options,
+  });
   running.push(standIn);
   return standIn;
 }
@@ -42,7 +47,10 @@ async function testingSignIn(standIn: ClerkStandIn, body: Record<string, string>
     headers: { "content-type": "application/json", authorization: `Bearer ${standIn.controlToken}` },
     body: JSON.stringify({ origin: APP, ...body }),
   });
-  return { status: response.status, body: (await response.json()) as { session_id: string; client_id: string; user_id: string } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { session_id: string; client_id: string; user_id: string },
+  };
 }
 
 /** What clerk-js does every minute: a fresh session token for the browser's `__client` cookie. */
@@ -87,13 +95,20 @@ describe("a stand-in started again on the same state file", () => {
 
     const again = createClerkClient({ secretKey: second.keys.secretKey, apiUrl: second.url });
     expect((await again.users.getUser(ada.id)).emailAddresses[0].emailAddress).toBe("ada@example.test");
-    expect((await testingSignIn(second, { identifier: "ada@example.test", password: "correct horse battery" })).status).toBe(200);
-    expect((await testingSignIn(second, { identifier: "ada@example.test", password: "wrong horse battery" })).status).toBe(422);
+    expect(
+      (await testingSignIn(second, { identifier: "ada@example.test", password: "correct horse battery" })).status,
+    ).toBe(200);
+    expect(
+      (await testingSignIn(second, { identifier: "ada@example.test", password: "wrong horse battery" })).status,
+    ).toBe(422);
 
     // The browser's session from before the restart still yields tokens the app accepts with its old CLERK_JWT_KEY.
     const refreshed = await refreshToken(second, signedIn.body.client_id, signedIn.body.session_id);
     expect(refreshed.status).toBe(200);
-    const claims = await verifyToken(refreshed.body.jwt!, { jwtKey: before.env.CLERK_JWT_KEY, authorizedParties: [APP] });
+    const claims = await verifyToken(refreshed.body.jwt!, {
+      jwtKey: before.env.CLERK_JWT_KEY,
+      authorizedParties: [APP],
+    });
     expect(claims).toMatchObject({ sub: ada.id, sid: signedIn.body.session_id });
   });
 
@@ -124,7 +139,13 @@ describe("a stand-in started again on the same state file", () => {
     expect(() => StateFile.erase(stateFile, silentLogger)).toThrow(/in use by another Clerk stand-in/);
     await stop(first);
 
-    expect(StateFile.erase(stateFile, silentLogger)).toEqual({ users: 2, clients: 0, sessions: 0, deliveries: 0, keys: 1 });
+    expect(StateFile.erase(stateFile, silentLogger)).toEqual({
+      users: 2,
+      clients: 0,
+      sessions: 0,
+      deliveries: 0,
+      keys: 1,
+    });
     const second = await start({ stateFile });
     expect(second.store.size).toBe(0);
     expect(second.keys.kid).not.toBe(kid);

@@ -55,7 +55,9 @@ describe("session tokens", () => {
   it("is rejected for another authorised party", async () => {
     const { keys, sessions, user, client } = setUp();
     const jwt = await sessions.mintSessionToken(sessions.createSession(client, user.id, "http://localhost:9999"));
-    await expect(verifyToken(jwt, { jwtKey: keys.publicKeyPem, authorizedParties: [APP_ORIGIN] })).rejects.toMatchObject({
+    await expect(
+      verifyToken(jwt, { jwtKey: keys.publicKeyPem, authorizedParties: [APP_ORIGIN] }),
+    ).rejects.toMatchObject({
       reason: "token-invalid-authorized-parties",
     });
   });
@@ -124,7 +126,11 @@ describe("session tokens through the running stand-in", () => {
       body: JSON.stringify({ identifier: "jwks@example.test", origin: APP_ORIGIN }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { cookies: Array<{ name: string; value: string }>; user_id: string; session_id: string };
+    const body = (await res.json()) as {
+      cookies: Array<{ name: string; value: string }>;
+      user_id: string;
+      session_id: string;
+    };
     const jwt = body.cookies.find((c) => c.name === "__session")!.value;
 
     const claims = await verifyToken(jwt, {

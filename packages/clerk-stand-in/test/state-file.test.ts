@@ -73,7 +73,9 @@ describe("the state file", () => {
   test("a seed batch that fails half-way keeps in the file what it kept in memory", () => {
     const path = statePath();
     const store = new UserStore(openState(path));
-    expect(() => store.seed([{ email_address: ["one@example.test"] }, { email_address: ["one@example.test"] }])).toThrow();
+    expect(() =>
+      store.seed([{ email_address: ["one@example.test"] }, { email_address: ["one@example.test"] }]),
+    ).toThrow();
     store.stateFile!.close();
     expect(new UserStore(openState(path)).size).toBe(store.size);
   });
@@ -94,7 +96,11 @@ describe("the state file", () => {
   test("reset empties the sessions in the file even before anything has loaded them", () => {
     const path = statePath();
     const store = new UserStore(openState(path));
-    const sessions = new SessionManager({ keys: { signJwt: () => "token" }, users: store, issuer: "https://stand-in.test" });
+    const sessions = new SessionManager({
+      keys: { signJwt: () => "token" },
+      users: store,
+      issuer: "https://stand-in.test",
+    });
     sessions.createSession(sessions.ensureClient(null), store.create({ email_address: ["ada@example.test"] }).id);
     sessions.close();
     store.stateFile!.close();
@@ -122,7 +128,10 @@ describe("the state file", () => {
     const restoredClient = restored.getClient(client.id)!;
     expect(restoredClient).toMatchObject({ lastActiveSessionId: session.id, uatSeconds: client.uatSeconds });
     expect(restored.activeSessions(restoredClient).map((s) => s.id)).toEqual([session.id]);
-    expect(JSON.parse(await restored.mintSessionToken(restored.getSession(session.id)!))).toMatchObject({ sub: user.id, sid: session.id });
+    expect(JSON.parse(await restored.mintSessionToken(restored.getSession(session.id)!))).toMatchObject({
+      sub: user.id,
+      sid: session.id,
+    });
     // A sign-out after the restart is kept too.
     restored.endAllSessions(restoredClient);
     restoredStore.stateFile!.close();
@@ -167,7 +176,12 @@ describe("the state file", () => {
       const options = { secret: "whsec_c2VjcmV0", instanceId: "ins_test", timeScale: 0 };
       const store = new UserStore(openState(path));
       const faults = new FaultSwitches();
-      const deliveries = new WebhookDeliveries({ ...options, faults, endpoints: [receiver.url], stateFile: store.stateFile });
+      const deliveries = new WebhookDeliveries({
+        ...options,
+        faults,
+        endpoints: [receiver.url],
+        stateFile: store.stateFile,
+      });
       deliveries.attach(store);
       const sent = store.create({ email_address: ["sent@example.test"] });
       await deliveries.waitForIdle();
@@ -181,7 +195,11 @@ describe("the state file", () => {
 
       const restoredStore = new UserStore(openState(path));
       // No endpoints named at this start: the remembered one is used.
-      const restored = new WebhookDeliveries({ ...options, faults: new FaultSwitches(), stateFile: restoredStore.stateFile });
+      const restored = new WebhookDeliveries({
+        ...options,
+        faults: new FaultSwitches(),
+        stateFile: restoredStore.stateFile,
+      });
       expect(restored.endpoints).toEqual([receiver.url]);
       await restored.waitForIdle();
       expect(receiver.received).toHaveLength(2);
@@ -216,7 +234,9 @@ describe("the state file", () => {
     const store = new UserStore(openState(path, logger));
     expect(store.size).toBe(0);
     store.create({ email_address: ["ada@example.test"] });
-    expect(lines).toEqual([expect.stringMatching(/schema version 0.*moved to .*unreadable.*starting with a fresh state/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/schema version 0.*moved to .*unreadable.*starting with a fresh state/),
+    ]);
     expect(readdirSync(join(path, "..")).some((name) => name.includes(".unreadable-"))).toBe(true);
   });
 

@@ -77,7 +77,9 @@ describe("UserStore", () => {
     const first = store.create({ email_address: ["one@example.com"], username: "first_user" });
     const attempt = () => store.create({ email_address: ["ONE@example.com"] });
     expect(attempt).toThrow(expect.objectContaining({ status: 422, code: "form_identifier_exists" }));
-    expect(() => store.create({ username: "FIRST_USER" })).toThrow(expect.objectContaining({ code: "form_identifier_exists" }));
+    expect(() => store.create({ username: "FIRST_USER" })).toThrow(
+      expect.objectContaining({ code: "form_identifier_exists" }),
+    );
     store.delete(first.id);
     expect(store.create({ email_address: ["one@example.com"], username: "first_user" }).id).not.toBe(first.id);
   });
@@ -111,7 +113,9 @@ describe("UserStore", () => {
 
   test("update and delete of a missing user throw 404 resource_not_found", () => {
     const { store } = storeWithEvents();
-    expect(() => store.update("user_missing", {})).toThrow(expect.objectContaining({ status: 404, code: "resource_not_found" }));
+    expect(() => store.update("user_missing", {})).toThrow(
+      expect.objectContaining({ status: 404, code: "resource_not_found" }),
+    );
     expect(() => store.delete("user_missing")).toThrow(expect.objectContaining({ status: 404 }));
   });
 

@@ -24,7 +24,11 @@ async function listUsers(query: string) {
 
 describe("listing 1,200 users 500 at a time", () => {
   test("offset pages return every user exactly once, newest first by default", async () => {
-    const pages = [await listUsers("limit=500&offset=0"), await listUsers("limit=500&offset=500"), await listUsers("limit=500&offset=1000")];
+    const pages = [
+      await listUsers("limit=500&offset=0"),
+      await listUsers("limit=500&offset=500"),
+      await listUsers("limit=500&offset=1000"),
+    ];
     expect(pages.map((page) => page.length)).toEqual([500, 500, 200]);
     const ids = pages.flat().map((user) => user.id);
     expect(new Set(ids).size).toBe(TOTAL);
@@ -80,8 +84,12 @@ describe("listing 1,200 users 500 at a time", () => {
     const [first, second, third] = seededIds;
     const byId = await listUsers(`user_id=${first}&user_id=${second}&user_id=-${second}`);
     expect(byId.map((user) => user.id)).toEqual([first]);
-    const byEmail = await listUsers(`email_address=${encodeURIComponent(standIn.store.get(third)!.email_addresses[0].email_address)}`);
+    const byEmail = await listUsers(
+      `email_address=${encodeURIComponent(standIn.store.get(third)!.email_addresses[0].email_address)}`,
+    );
     expect(byEmail.map((user) => user.id)).toEqual([third]);
-    expect(standIn.store.count({ query: "lovelace" })).toBe(standIn.store.list({ query: "lovelace", limit: 500 }).length);
+    expect(standIn.store.count({ query: "lovelace" })).toBe(
+      standIn.store.list({ query: "lovelace", limit: 500 }).length,
+    );
   });
 });

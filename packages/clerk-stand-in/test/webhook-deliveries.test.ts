@@ -11,8 +11,15 @@ afterEach(async () => {
 
 async function setUp(options: { answer?: Parameters<typeof startWebhookReceiver>[0]; timeScale?: number } = {}) {
   const receiver = await startWebhookReceiver(options.answer);
-  const standIn = await startClerkStandIn({ port: 0, webhookUrls: [receiver.url], timeScale: options.timeScale ?? 0.001 });
-  cleanups.push(() => standIn.close(), () => receiver.close());
+  const standIn = await startClerkStandIn({
+    port: 0,
+    webhookUrls: [receiver.url],
+    timeScale: options.timeScale ?? 0.001,
+  });
+  cleanups.push(
+    () => standIn.close(),
+    () => receiver.close(),
+  );
   return { receiver, standIn };
 }
 
@@ -47,7 +54,11 @@ describe("webhook deliveries", () => {
       event_attributes: { http_request: { client_ip: "127.0.0.1", user_agent: "@clerk/backend@2" } },
     });
     expect(created.timestamp).toBeGreaterThan(1e12); // milliseconds
-    expect(events.find((event) => event.type === "user.deleted").data).toEqual({ object: "user", id: user.id, deleted: true });
+    expect(events.find((event) => event.type === "user.deleted").data).toEqual({
+      object: "user",
+      id: user.id,
+      deleted: true,
+    });
     for (const delivery of receiver.received) expect(delivery.svixId).toMatch(/^msg_[0-9A-Za-z]{27}$/);
     expect(standIn.deliveries.records().every((record) => record.state === "succeeded")).toBe(true);
   });
@@ -58,7 +69,12 @@ describe("webhook deliveries", () => {
     await receiver.waitForCount(1);
     const [delivery] = receiver.received;
     expect(() => verified(standIn, { ...delivery, rawBody: delivery.rawBody.replace("Sealed", "Broken") })).toThrow();
-    expect(() => new Webhook("whsec_" + Buffer.from("another secret value!!").toString("base64")).verify(delivery.rawBody, delivery.headers as any)).toThrow();
+    expect(() =>
+      new Webhook("whsec_" + Buffer.from("another secret value!!").toString("base64")).verify(
+        delivery.rawBody,
+        delivery.headers as any,
+      ),
+    ).toThrow();
   });
 
   test("failed attempts are retried on Svix's schedule with the same svix-id and a fresh signature", async () => {
@@ -121,8 +137,15 @@ describe("webhook deliveries", () => {
       return () => inFlight--;
     });
     const standIn = await startClerkStandIn({ port: 0, webhookUrls: [slow.url, receiver.url], timeScale: 0.001 });
-    cleanups.push(() => standIn.close(), () => receiver.close(), () => slow.close());
-    standIn.store.seed(Array.from({ length: 200 }, (_, i) => ({ first_name: `Burst${i}` })), { emit: true });
+    cleanups.push(
+      () => standIn.close(),
+      () => receiver.close(),
+      () => slow.close(),
+    );
+    standIn.store.seed(
+      Array.from({ length: 200 }, (_, i) => ({ first_name: `Burst${i}` })),
+      { emit: true },
+    );
     await standIn.deliveries.waitForIdle();
     expect(receiver.received).toHaveLength(200);
     expect(maxInFlight).toBeGreaterThan(1);

@@ -7,7 +7,10 @@ import { E2E_STATE_FILE } from "../support/world";
 // CLERK_PUBLISHABLE_KEY, CLERK_SECRET_KEY, E2E_CLERK_USER_EMAIL, E2E_CLERK_USER_PASSWORD.
 const state = JSON.parse(readFileSync(E2E_STATE_FILE, "utf8")) as { appUrl?: string; liveSkipReason?: string };
 
-test.skip(!!state.liveSkipReason || !process.env.E2E_LIVE, `live Clerk tests skipped: ${state.liveSkipReason ?? "run them with npm run test:e2e:live"}`);
+test.skip(
+  !!state.liveSkipReason || !process.env.E2E_LIVE,
+  `live Clerk tests skipped: ${state.liveSkipReason ?? "run them with npm run test:e2e:live"}`,
+);
 
 test("a real Clerk user signs in, sees their profile, and syncs it from Clerk's Backend API", async ({ page }) => {
   await setupClerkTestingToken({ page });

@@ -56,7 +56,13 @@ export async function createUser(overrides: { firstName?: string } = {}): Promis
   const password = `pw-${tag}-Secret!`;
   const firstName = overrides.firstName ?? "Edith";
   const user = await control<{ id: string }>("/users", {
-    body: { email_address: [email], password, first_name: firstName, last_name: `Tester ${tag}`, username: `e2e_${tag}` },
+    body: {
+      email_address: [email],
+      password,
+      first_name: firstName,
+      last_name: `Tester ${tag}`,
+      username: `e2e_${tag}`,
+    },
   });
   return { id: user.id, email, password, firstName };
 }
@@ -98,7 +104,9 @@ export function userRow(clerkId: string): Record<string, any> | undefined {
 export function webhookEvents(clerkId: string): Record<string, any>[] {
   const db = new Database(world().databasePath, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("select * from webhook_events where clerk_user_id = ? order by received_at").all(clerkId) as Record<string, any>[];
+    return db
+      .prepare("select * from webhook_events where clerk_user_id = ? order by received_at")
+      .all(clerkId) as Record<string, any>[];
   } finally {
     db.close();
   }

@@ -21,7 +21,8 @@ export function parseLatency(text: string): Latency {
   if (!match) throw new Error(`latency must look like 150ms±50 (fixed ± jitter, in milliseconds), not "${text}"`);
   const fixedMs = Number(match[1]);
   const jitterMs = Number(match[2] ?? 0);
-  if (jitterMs > fixedMs) throw new Error(`latency jitter (${jitterMs} ms) cannot exceed the fixed part (${fixedMs} ms)`);
+  if (jitterMs > fixedMs)
+    throw new Error(`latency jitter (${jitterMs} ms) cannot exceed the fixed part (${fixedMs} ms)`);
   return { fixedMs, jitterMs };
 }
 

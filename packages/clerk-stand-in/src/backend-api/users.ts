@@ -82,9 +82,14 @@ export async function apiFaultResponse(c: StandInContext, faults: FaultSwitches)
     return null;
   }
   if (fault.mode === "429") {
-    return sendJson(c, 429, clerkErrorBody("too_many_requests", "Too many requests", "Too many requests, please retry later"), {
-      "Retry-After": String(fault.retry_after),
-    });
+    return sendJson(
+      c,
+      429,
+      clerkErrorBody("too_many_requests", "Too many requests", "Too many requests, please retry later"),
+      {
+        "Retry-After": String(fault.retry_after),
+      },
+    );
   }
   return sendJson(
     c,
@@ -187,7 +192,9 @@ const UpdateUserBody = z
   })
   .strict();
 
-const MetadataBody = z.object({ public_metadata: metadata, private_metadata: metadata, unsafe_metadata: metadata }).strict();
+const MetadataBody = z
+  .object({ public_metadata: metadata, private_metadata: metadata, unsafe_metadata: metadata })
+  .strict();
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body);
@@ -236,7 +243,8 @@ export function deepMerge(target: Metadata, patch: Metadata): Metadata {
   const merged: Metadata = { ...target };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete merged[key];
-    else if (isPlainObject(value) && isPlainObject(merged[key])) merged[key] = deepMerge(merged[key] as Metadata, value);
+    else if (isPlainObject(value) && isPlainObject(merged[key]))
+      merged[key] = deepMerge(merged[key] as Metadata, value);
     else merged[key] = value;
   }
   return merged;

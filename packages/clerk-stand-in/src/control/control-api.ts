@@ -3,7 +3,14 @@ import { parseListQuery, queryOf } from "../backend-api/users.js";
 import type { DeliveryState, WebhookDeliveries } from "../webhooks/deliveries.js";
 import { notFound, paramValueInvalid, StandInError } from "../errors.js";
 import type { ApiFaultMode, FaultSwitches } from "./faults.js";
-import { isPlainObject, readJson, remoteAddress, sendJson, type StandInContext, type StandInEnv } from "../http-util.js";
+import {
+  isPlainObject,
+  readJson,
+  remoteAddress,
+  sendJson,
+  type StandInContext,
+  type StandInEnv,
+} from "../http-util.js";
 import { generateUsers } from "../store/seed-generator.js";
 import type { ChangeContext, CreateUserInput, SeedUser, UpdateUserPatch, UserStore } from "../store/store.js";
 
@@ -31,13 +38,22 @@ export function controlApiRoutes(ctx: ControlApiContext): Hono<StandInEnv> {
     const { users, emit } = seedRequest(await readJson(c));
     const created = store.seed(users, { emit, context: dashboard(c) });
     // 100k users would be a 300 MB answer; big batches get the count and ids only.
-    return sendJson(c, 200, created.length > 1_000 ? { count: created.length, ids: created.map((u) => u.id) } : { count: created.length, users: created });
+    return sendJson(
+      c,
+      200,
+      created.length > 1_000
+        ? { count: created.length, ids: created.map((u) => u.id) }
+        : { count: created.length, users: created },
+    );
   });
 
   control.get("/users", (c) => {
     const params = parseListQuery(queryOf(c));
     const all = params.limit === undefined;
-    const users = store.list({ ...params, limit: all ? Math.max(store.size, 1) : params.limit }, { maxLimit: Number.MAX_SAFE_INTEGER });
+    const users = store.list(
+      { ...params, limit: all ? Math.max(store.size, 1) : params.limit },
+      { maxLimit: Number.MAX_SAFE_INTEGER },
+    );
     return sendJson(c, 200, { total_count: store.count(params), data: users });
   });
   control.post("/users", async (c) => {
@@ -96,7 +112,8 @@ function dashboard(c: StandInContext): ChangeContext {
 
 function seedRequest(body: unknown): { users: SeedUser[]; emit: boolean } {
   if (Array.isArray(body)) return { users: body as SeedUser[], emit: false };
-  if (!isPlainObject(body)) throw paramValueInvalid("body", "Expected an array of users, { users, emit } or { count, emit }.");
+  if (!isPlainObject(body))
+    throw paramValueInvalid("body", "Expected an array of users, { users, emit } or { count, emit }.");
   const emit = body.emit === true;
   if (typeof body.count === "number") {
     const password = typeof body.password === "string" ? body.password : undefined;
@@ -111,7 +128,8 @@ function applyFaults(faults: FaultSwitches, body: unknown): void {
   if (isPlainObject(body.deliveries)) {
     const counts: Record<string, number> = {};
     for (const [key, value] of Object.entries(body.deliveries)) {
-      if (!["fail", "drop", "duplicate", "reorder"].includes(key)) throw paramValueInvalid(`deliveries.${key}`, "Unknown delivery fault.");
+      if (!["fail", "drop", "duplicate", "reorder"].includes(key))
+        throw paramValueInvalid(`deliveries.${key}`, "Unknown delivery fault.");
       if (typeof value !== "number" || value < 0) throw paramValueInvalid(`deliveries.${key}`, "Expected a count ≥ 0.");
       counts[key] = value;
     }

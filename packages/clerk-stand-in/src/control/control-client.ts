@@ -37,7 +37,8 @@ export function resolveControlTarget(inputs: TargetInputs): ControlTarget {
   let urlSource: string;
   if (inputs.url) [url, urlSource] = [inputs.url, "--url"];
   else if (env.CLERK_STAND_IN_URL) [url, urlSource] = [env.CLERK_STAND_IN_URL, "CLERK_STAND_IN_URL"];
-  else if (env.CLERK_STAND_IN_PORT) [url, urlSource] = [`http://127.0.0.1:${env.CLERK_STAND_IN_PORT}`, "CLERK_STAND_IN_PORT"];
+  else if (env.CLERK_STAND_IN_PORT)
+    [url, urlSource] = [`http://127.0.0.1:${env.CLERK_STAND_IN_PORT}`, "CLERK_STAND_IN_PORT"];
   else if (record) [url, urlSource] = [record.url, tokenFile];
   else [url, urlSource] = [DEFAULT_STAND_IN_URL, "the default"];
 
@@ -49,7 +50,12 @@ export function resolveControlTarget(inputs: TargetInputs): ControlTarget {
   return { url, urlSource, token: undefined, tokenSource: undefined };
 }
 
-export async function callControl(target: ControlTarget, path: string, method = "GET", body?: unknown): Promise<unknown> {
+export async function callControl(
+  target: ControlTarget,
+  path: string,
+  method = "GET",
+  body?: unknown,
+): Promise<unknown> {
   let endpoint: URL;
   try {
     endpoint = new URL(path, target.url);

@@ -30,7 +30,9 @@ export function writeControlTokenFile(path: string, record: ControlTokenRecord):
 export function readControlTokenFile(path: string): ControlTokenRecord | null {
   try {
     const parsed = JSON.parse(readFileSync(path, "utf8")) as Partial<ControlTokenRecord>;
-    return typeof parsed.url === "string" && typeof parsed.token === "string" ? { url: parsed.url, token: parsed.token } : null;
+    return typeof parsed.url === "string" && typeof parsed.token === "string"
+      ? { url: parsed.url, token: parsed.token }
+      : null;
   } catch {
     return null;
   }

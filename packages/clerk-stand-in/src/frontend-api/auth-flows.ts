@@ -122,7 +122,12 @@ export class AuthFlows {
     };
     const identifier = params.identifier?.trim();
     if (params.strategy && params.strategy !== "password") {
-      throw formError("strategy_for_user_invalid", "is invalid", `The strategy ${params.strategy} is not enabled.`, "strategy");
+      throw formError(
+        "strategy_for_user_invalid",
+        "is invalid",
+        `The strategy ${params.strategy} is not enabled.`,
+        "strategy",
+      );
     }
     if (identifier) {
       const user = this.options.store.findByIdentifier(identifier);
@@ -151,7 +156,12 @@ export class AuthFlows {
       );
     }
     if (attempt.status !== "needs_first_factor") {
-      throw new StandInError(400, "sign_in_not_in_first_factor", "Invalid action", "This sign-in is not awaiting a first factor.");
+      throw new StandInError(
+        400,
+        "sign_in_not_in_first_factor",
+        "Invalid action",
+        "This sign-in is not awaiting a first factor.",
+      );
     }
     return this.attemptPassword(client, attempt, params.password ?? "", origin);
   }
@@ -287,7 +297,12 @@ export class AuthFlows {
     if (params.email_address !== undefined) {
       const email = params.email_address.trim().toLowerCase();
       if (!EMAIL_PATTERN.test(email)) {
-        throw formError("form_param_format_invalid", "is invalid", "email_address must be a valid email address.", "email_address");
+        throw formError(
+          "form_param_format_invalid",
+          "is invalid",
+          "email_address must be a valid email address.",
+          "email_address",
+        );
       }
       if (this.options.store.findByIdentifier(email)) {
         const message = "That email address is taken. Please try another.";

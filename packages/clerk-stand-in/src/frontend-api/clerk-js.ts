@@ -133,7 +133,11 @@ async function loadAsset(file: string): Promise<Asset | null> {
     cacheControl: VERSIONED_NAME.test(file) ? IMMUTABLE : REVALIDATE,
     hash: createHash("sha256").update(identity).digest("hex").slice(0, 32),
     // An encoding that does not make the file smaller is not worth the client's decoding.
-    bodies: { identity, br: br.length < identity.length ? br : identity, gzip: gz.length < identity.length ? gz : identity },
+    bodies: {
+      identity,
+      br: br.length < identity.length ? br : identity,
+      gzip: gz.length < identity.length ? gz : identity,
+    },
   };
 }
 
@@ -156,5 +160,12 @@ export function chooseEncoding(acceptEncoding: string | undefined): Encoding {
 function matchesEtag(ifNoneMatch: string | undefined, hash: string): boolean {
   if (!ifNoneMatch) return false;
   if (ifNoneMatch.trim() === "*") return true;
-  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "").replace(/"/g, "").replace(/-(br|gzip)$/, "") === hash);
+  return ifNoneMatch.split(",").some(
+    (tag) =>
+      tag
+        .trim()
+        .replace(/^W\//, "")
+        .replace(/"/g, "")
+        .replace(/-(br|gzip)$/, "") === hash,
+  );
 }

@@ -17,7 +17,11 @@ export function readCookie(cookieHeader: string | undefined | null, name: string
 }
 
 // Clerk's values are URL-safe (ids, JWTs, digits), so they go out unencoded, as Clerk sends them.
-export function serializeCookie(name: string, value: string, opts: { path: string; httpOnly?: boolean; maxAge?: number }): string {
+export function serializeCookie(
+  name: string,
+  value: string,
+  opts: { path: string; httpOnly?: boolean; maxAge?: number },
+): string {
   const parts = [`${name}=${value}`, `Path=${opts.path}`, "SameSite=Lax"];
   if (opts.maxAge !== undefined) parts.push(`Max-Age=${opts.maxAge}`);
   if (opts.httpOnly) parts.push("HttpOnly");

@@ -162,7 +162,8 @@ function clientOf(r: FapiRequest): ClientRecord {
 
 // --- handlers -----------------------------------------------------------------
 
-export const environment: FapiHandler = (r) => sendJson(r.c, 200, environmentJson(environmentSettings(r.state.options)));
+export const environment: FapiHandler = (r) =>
+  sendJson(r.c, 200, environmentJson(environmentSettings(r.state.options)));
 
 // Only development keys ask for it; answered anyway so a pk_test_ key still loads.
 export const devBrowser: FapiHandler = (r) =>
@@ -189,7 +190,11 @@ export const getSignIn: FapiHandler = (r) => {
 
 export const attemptFirstFactor: FapiHandler = (r) => {
   const client = clientOf(r);
-  return envelope(r, client, r.state.flows.attemptFirstFactor(client, r.c.req.param("id")!, r.params, requestOrigin(r)));
+  return envelope(
+    r,
+    client,
+    r.state.flows.attemptFirstFactor(client, r.c.req.param("id")!, r.params, requestOrigin(r)),
+  );
 };
 
 export const createSignUp: FapiHandler = (r) => {
@@ -214,7 +219,11 @@ export const prepareVerification: FapiHandler = (r) => {
 
 export const attemptVerification: FapiHandler = (r) => {
   const client = clientOf(r);
-  return envelope(r, client, r.state.flows.attemptVerification(client, r.c.req.param("id")!, r.params, requestOrigin(r)));
+  return envelope(
+    r,
+    client,
+    r.state.flows.attemptVerification(client, r.c.req.param("id")!, r.params, requestOrigin(r)),
+  );
 };
 
 export const getSession: FapiHandler = async (r) => {
@@ -304,7 +313,11 @@ async function buildClientJson(r: FapiRequest, client: ClientRecord): Promise<Re
       return sessionJson(session, user, jwt);
     }),
   );
-  return clientJson(client, { sessions: sessionBodies, signIn: flows.currentSignIn(client), signUp: flows.currentSignUp(client) });
+  return clientJson(client, {
+    sessions: sessionBodies,
+    signIn: flows.currentSignIn(client),
+    signUp: flows.currentSignUp(client),
+  });
 }
 
 async function sessionResponse(r: FapiRequest, session: SessionRecord): Promise<Record<string, unknown>> {
@@ -349,7 +362,9 @@ export async function handshake(r: FapiRequest): Promise<Response> {
   try {
     target = new URL(redirectUrl);
   } catch {
-    throw new StandInError(400, "url_invalid", "is invalid", "redirect_url must be an absolute URL.", { param_name: "redirect_url" });
+    throw new StandInError(400, "url_invalid", "is invalid", "redirect_url must be an absolute URL.", {
+      param_name: "redirect_url",
+    });
   }
   if (!isLoopbackHost(target.hostname)) {
     throw new StandInError(400, "url_invalid", "is invalid", "The stand-in only redirects to loopback hosts.", {
@@ -394,9 +409,15 @@ export async function testingSignIn(r: FapiRequest): Promise<Response> {
   const { user_id: userId, identifier, password } = r.params;
   const user = userId ? store.get(userId) : identifier ? store.findByIdentifier(identifier) : undefined;
   if (!user) {
-    throw new StandInError(422, "form_identifier_not_found", "Couldn't find your account.", "Couldn't find your account.", {
-      param_name: userId ? "user_id" : "identifier",
-    });
+    throw new StandInError(
+      422,
+      "form_identifier_not_found",
+      "Couldn't find your account.",
+      "Couldn't find your account.",
+      {
+        param_name: userId ? "user_id" : "identifier",
+      },
+    );
   }
   if (password !== undefined && !store.verifyPassword(user.id, password)) {
     const message = "Password is incorrect. Try again, or use another method.";
@@ -492,7 +513,12 @@ async function readParams(c: StandInContext, url: URL): Promise<Record<string, s
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new StandInError(400, "malformed_request", "Request body is not valid JSON", "The request body could not be parsed as JSON.");
+      throw new StandInError(
+        400,
+        "malformed_request",
+        "Request body is not valid JSON",
+        "The request body could not be parsed as JSON.",
+      );
     }
     if (parsed && typeof parsed === "object") {
       for (const [key, value] of Object.entries(parsed)) {

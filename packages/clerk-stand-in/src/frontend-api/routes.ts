@@ -81,7 +81,11 @@ export function frontendApiRoutes(ctx: FrontendContext, guards: FrontendApiGuard
   fapi.all("*", (c) => {
     const path = new URL(c.req.url).pathname.slice(FAPI_MOUNT.length) || "/";
     frontendStateFor(ctx).logger.warn(`Frontend API: no handler for ${c.req.method} ${path}`);
-    return sendJson(c, 404, clerkErrorBody("resource_not_found", "not found", `The stand-in does not implement ${c.req.method} ${path}.`));
+    return sendJson(
+      c,
+      404,
+      clerkErrorBody("resource_not_found", "not found", `The stand-in does not implement ${c.req.method} ${path}.`),
+    );
   });
   fapi.onError((error, c) => {
     if (!(error instanceof StandInError)) {

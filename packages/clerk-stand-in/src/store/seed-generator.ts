@@ -1,7 +1,49 @@
 import type { SeedUser } from "./store.js";
 
-const FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Dennis", "Radia", "Linus", "Katherine", "Tim", "Hedy", "John", "Sophie", "Niklaus", "Anita", "Guido"];
-const LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton", "Ritchie", "Perlman", "Torvalds", "Johnson", "Berners-Lee", "Lamarr", "McCarthy", "Wilson", "Wirth", "Borg", "van Rossum"];
+const FIRST_NAMES = [
+  "Ada",
+  "Grace",
+  "Alan",
+  "Edsger",
+  "Barbara",
+  "Donald",
+  "Frances",
+  "Ken",
+  "Margaret",
+  "Dennis",
+  "Radia",
+  "Linus",
+  "Katherine",
+  "Tim",
+  "Hedy",
+  "John",
+  "Sophie",
+  "Niklaus",
+  "Anita",
+  "Guido",
+];
+const LAST_NAMES = [
+  "Lovelace",
+  "Hopper",
+  "Turing",
+  "Dijkstra",
+  "Liskov",
+  "Knuth",
+  "Allen",
+  "Thompson",
+  "Hamilton",
+  "Ritchie",
+  "Perlman",
+  "Torvalds",
+  "Johnson",
+  "Berners-Lee",
+  "Lamarr",
+  "McCarthy",
+  "Wilson",
+  "Wirth",
+  "Borg",
+  "van Rossum",
+];
 
 export interface GeneratedUsersOptions {
   count: number;

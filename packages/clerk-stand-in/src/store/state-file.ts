@@ -59,17 +59,26 @@ export class StateFile {
   private readonly db: Database.Database;
   private readonly statements;
 
-  private constructor(readonly path: string, db: Database.Database) {
+  private constructor(
+    readonly path: string,
+    db: Database.Database,
+  ) {
     this.db = db;
     this.statements = {
-      setInstance: db.prepare("INSERT INTO instance (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      setInstance: db.prepare(
+        "INSERT INTO instance (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
       saveUser: db.prepare(
         "INSERT INTO users (id, seq, json, password_hash) VALUES (?, ?, ?, ?) " +
           "ON CONFLICT (id) DO UPDATE SET json = excluded.json, password_hash = excluded.password_hash",
       ),
       deleteUser: db.prepare("DELETE FROM users WHERE id = ?"),
-      saveClient: db.prepare("INSERT INTO clients (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json"),
-      saveSession: db.prepare("INSERT INTO sessions (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json"),
+      saveClient: db.prepare(
+        "INSERT INTO clients (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+      ),
+      saveSession: db.prepare(
+        "INSERT INTO sessions (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+      ),
       saveDelivery: db.prepare(
         "INSERT INTO deliveries (message_id, endpoint, json, payload) VALUES (?, ?, ?, ?) " +
           "ON CONFLICT (message_id, endpoint) DO UPDATE SET json = excluded.json",
@@ -145,13 +154,17 @@ export class StateFile {
   }
 
   instance(): SavedInstance {
-    const rows = this.db.prepare("SELECT key, value FROM instance").all() as Array<{ key: keyof SavedInstance; value: string }>;
+    const rows = this.db.prepare("SELECT key, value FROM instance").all() as Array<{
+      key: keyof SavedInstance;
+      value: string;
+    }>;
     return Object.fromEntries(rows.map((row) => [row.key, row.value])) as SavedInstance;
   }
 
   saveInstance(values: SavedInstance): void {
     this.transaction(() => {
-      for (const [key, value] of Object.entries(values)) if (value !== undefined) this.statements.setInstance.run(key, value);
+      for (const [key, value] of Object.entries(values))
+        if (value !== undefined) this.statements.setInstance.run(key, value);
     });
   }
 
@@ -177,7 +190,9 @@ export class StateFile {
   }
 
   load<T>(table: "clients" | "sessions"): T[] {
-    return (this.db.prepare(`SELECT json FROM ${table}`).all() as Array<{ json: string }>).map((row) => JSON.parse(row.json) as T);
+    return (this.db.prepare(`SELECT json FROM ${table}`).all() as Array<{ json: string }>).map(
+      (row) => JSON.parse(row.json) as T,
+    );
   }
 
   saveClient(client: { id: string }): void {
@@ -189,7 +204,9 @@ export class StateFile {
   }
 
   webhookEndpoints(): string[] {
-    return (this.db.prepare("SELECT url FROM webhook_endpoints ORDER BY position").all() as Array<{ url: string }>).map((row) => row.url);
+    return (this.db.prepare("SELECT url FROM webhook_endpoints ORDER BY position").all() as Array<{ url: string }>).map(
+      (row) => row.url,
+    );
   }
 
   saveWebhookEndpoints(urls: string[]): void {
@@ -201,7 +218,10 @@ export class StateFile {
   }
 
   loadDeliveries<T>(): Array<SavedDelivery<T>> {
-    const rows = this.db.prepare("SELECT json, payload FROM deliveries ORDER BY seq").all() as Array<{ json: string; payload: string }>;
+    const rows = this.db.prepare("SELECT json, payload FROM deliveries ORDER BY seq").all() as Array<{
+      json: string;
+      payload: string;
+    }>;
     return rows.map((row) => ({ record: JSON.parse(row.json) as T, payload: row.payload }));
   }
 
@@ -219,16 +239,25 @@ export class StateFile {
 
   counts(): StateCounts {
     const count = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { users: count("users"), clients: count("clients"), sessions: count("sessions"), deliveries: count("deliveries") };
+    return {
+      users: count("users"),
+      clients: count("clients"),
+      sessions: count("sessions"),
+      deliveries: count("deliveries"),
+    };
   }
 
   /** Empties the given tables; returns what was there. */
-  clear(tables: Array<"users" | "clients" | "sessions" | "deliveries" | "instance" | "webhook_endpoints">): Partial<StateCounts> {
+  clear(
+    tables: Array<"users" | "clients" | "sessions" | "deliveries" | "instance" | "webhook_endpoints">,
+  ): Partial<StateCounts> {
     const before = this.counts();
     this.transaction(() => {
       for (const table of tables) this.db.prepare(`DELETE FROM ${table}`).run();
     });
-    return Object.fromEntries(tables.filter((table) => table in before).map((table) => [table, before[table as keyof StateCounts]]));
+    return Object.fromEntries(
+      tables.filter((table) => table in before).map((table) => [table, before[table as keyof StateCounts]]),
+    );
   }
 
   transaction(work: () => void): void {

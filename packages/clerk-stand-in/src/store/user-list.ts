@@ -65,7 +65,10 @@ export function orderingFor(orderBy: string | undefined): Ordering {
   const field = raw.replace(/^[+-]/, "");
   const key = SORT_KEYS[field];
   if (!key) {
-    throw paramValueInvalid("order_by", `order_by must be one of ${Object.keys(SORT_KEYS).join(", ")}, optionally prefixed with + or -.`);
+    throw paramValueInvalid(
+      "order_by",
+      `order_by must be one of ${Object.keys(SORT_KEYS).join(", ")}, optionally prefixed with + or -.`,
+    );
   }
   const compareAscending = (a: UserRecord, b: UserRecord) => {
     const left = key(a.json);
@@ -86,10 +89,10 @@ function hasFilters(params: UserListParams): boolean {
 function hasNonTimeFilters(params: UserListParams): boolean {
   return Boolean(
     params.email_address?.length ||
-      params.user_id?.length ||
-      params.external_id?.length ||
-      params.username?.length ||
-      params.query,
+    params.user_id?.length ||
+    params.external_id?.length ||
+    params.username?.length ||
+    params.query,
   );
 }
 
@@ -118,8 +121,12 @@ function matchingWindow(source: ListSource, params: UserListParams, ordering: Or
   // that walks many ranges of a million users must not scan them all per page.
   if (ordering.field === "created_at" && !hasNonTimeFilters(params)) {
     const ascending = source.ascending(ordering);
-    const start = params.created_at_after === undefined ? 0 : firstCreatedAbove(ascending, params.created_at_after, false);
-    const end = params.created_at_before === undefined ? ascending.length : firstCreatedAbove(ascending, params.created_at_before, true);
+    const start =
+      params.created_at_after === undefined ? 0 : firstCreatedAbove(ascending, params.created_at_after, false);
+    const end =
+      params.created_at_before === undefined
+        ? ascending.length
+        : firstCreatedAbove(ascending, params.created_at_before, true);
     return { ascending, start, end: Math.max(start, end) };
   }
   const records = matchingRecords(source, params, ordering);
@@ -147,7 +154,11 @@ function queryMatcher(query: string | undefined): ((user: ClerkUserJSON) => bool
 }
 
 /** All users matching the filters, ascending by the ordering's field. */
-export function matchingRecords(source: ListSource, params: UserListParams, ordering = orderingFor(params.order_by)): UserRecord[] {
+export function matchingRecords(
+  source: ListSource,
+  params: UserListParams,
+  ordering = orderingFor(params.order_by),
+): UserRecord[] {
   if (!hasFilters(params)) return source.ascending(ordering);
   if (ordering.field === "created_at" && !hasNonTimeFilters(params)) {
     const { ascending, start, end } = matchingWindow(source, params, ordering);
@@ -194,11 +205,18 @@ export function listPage(source: ListSource, params: UserListParams, maxLimit = 
 }
 
 /** How many matching users the page after the cursor skips, counted in the requested direction. */
-function cursorStart(source: ListSource, window: MatchingWindow, ordering: Ordering, params: UserListParams, offset: number): number {
+function cursorStart(
+  source: ListSource,
+  window: MatchingWindow,
+  ordering: Ordering,
+  params: UserListParams,
+  offset: number,
+): number {
   if (ordering.field !== "created_at") {
     throw paramValueInvalid("starting_after", "starting_after can only be used with created_at ordering.");
   }
-  if (offset !== 0) throw paramValueInvalid("starting_after", "starting_after cannot be combined with a non-zero offset.");
+  if (offset !== 0)
+    throw paramValueInvalid("starting_after", "starting_after cannot be combined with a non-zero offset.");
   const cursor = source.byId(params.starting_after!);
   if (!cursor) throw paramValueInvalid("starting_after", "starting_after must be the id of an existing user.");
   // Count the users strictly before the cursor in creation order; the cursor

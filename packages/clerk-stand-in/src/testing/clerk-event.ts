@@ -20,7 +20,9 @@ export interface ClerkEvent<D> {
 export function clerkEvent<D>(type: string, data: D, options: ClerkEventOptions = {}): ClerkEvent<D> {
   return {
     data,
-    event_attributes: { http_request: { client_ip: options.clientIp ?? "127.0.0.1", user_agent: options.userAgent ?? "clerk-stand-in" } },
+    event_attributes: {
+      http_request: { client_ip: options.clientIp ?? "127.0.0.1", user_agent: options.userAgent ?? "clerk-stand-in" },
+    },
     instance_id: options.instanceId ?? "ins_test",
     object: "event",
     timestamp: options.timestamp ?? Date.now(),

@@ -38,12 +38,15 @@ export function buildClerkUser<T extends ClerkUserOverrides = Record<never, neve
   // Clerk's image URLs, not the stand-in's data: avatars: what the app stores from a real webhook.
   user.image_url = user.profile_image_url = "https://img.clerk.com/preview.png";
   // Clerk keeps the deprecated profile_image_url equal to image_url: an image override sets both.
-  const image = "image_url" in overrides && !("profile_image_url" in overrides) ? { profile_image_url: overrides.image_url } : {};
+  const image =
+    "image_url" in overrides && !("profile_image_url" in overrides) ? { profile_image_url: overrides.image_url } : {};
   return { ...user, ...image, ...overrides } as Omit<ClerkUserJSON, keyof T> & T;
 }
 
 /** One verified email address of a Clerk user; `email_address` is required, the rest defaults. */
-export function clerkEmailAddress(fields: Partial<ClerkEmailAddressJSON> & { email_address: string }): ClerkEmailAddressJSON {
+export function clerkEmailAddress(
+  fields: Partial<ClerkEmailAddressJSON> & { email_address: string },
+): ClerkEmailAddressJSON {
   const at = fields.created_at ?? Date.now();
   return { ...buildEmailAddress(fields.email_address, "admin", at), ...fields };
 }

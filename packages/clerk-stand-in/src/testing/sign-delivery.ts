@@ -12,7 +12,11 @@ export interface SvixHeaders {
  * library itself, so a receiver cannot tell them from Svix's. Retries of one
  * message share the svix-id and carry a new timestamp.
  */
-export function signDelivery(secret: string, body: string, options: { svixId?: string; timestamp?: Date } = {}): SvixHeaders {
+export function signDelivery(
+  secret: string,
+  body: string,
+  options: { svixId?: string; timestamp?: Date } = {},
+): SvixHeaders {
   const svixId = options.svixId ?? newId("msg");
   // The header carries whole seconds, and the signature covers that same value.
   const timestamp = new Date(Math.floor((options.timestamp ?? new Date()).getTime() / 1000) * 1000);
@@ -22,4 +26,3 @@ export function signDelivery(secret: string, body: string, options: { svixId?: s
     "svix-signature": new Webhook(secret).sign(svixId, timestamp, body),
   };
 }
-

@@ -8,7 +8,16 @@ import { deletedClerkUser } from "../testing/clerk-user.js";
 import { signDelivery } from "../testing/sign-delivery.js";
 
 /** Svix's published schedule: the first attempt, then these gaps after each failure. */
-export const SVIX_RETRY_DELAYS_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 5 * 3_600_000, 10 * 3_600_000, 10 * 3_600_000];
+export const SVIX_RETRY_DELAYS_MS = [
+  0,
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3_600_000,
+  5 * 3_600_000,
+  10 * 3_600_000,
+  10 * 3_600_000,
+];
 
 export type DeliveryState = "pending" | "succeeded" | "failed" | "dropped";
 
@@ -167,7 +176,13 @@ export class WebhookDeliveries {
         state: dropped ? "dropped" : "pending",
         attempts: [],
         next_attempt_at: dropped ? null : Date.now(),
-        ...(dropped ? { fault: "dropped" as const } : duplicate ? { fault: "duplicated" as const } : reordered ? { fault: "reordered" as const } : {}),
+        ...(dropped
+          ? { fault: "dropped" as const }
+          : duplicate
+            ? { fault: "duplicated" as const }
+            : reordered
+              ? { fault: "reordered" as const }
+              : {}),
       };
       this.remember(record, payload);
       if (!dropped) this.pending++;

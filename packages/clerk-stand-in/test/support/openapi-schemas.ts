@@ -61,7 +61,9 @@ function createAjv(document: OpenApiDocument, id: string): Ajv {
   ajv.addFormat("int32", { type: "number", validate: Number.isInteger });
   ajv.addFormat("int64", { type: "number", validate: Number.isInteger });
   ajv.addFormat("binary", true);
-  const $defs = Object.fromEntries(Object.entries(document.components.schemas).map(([name, s]) => [name, toJsonSchema(s)]));
+  const $defs = Object.fromEntries(
+    Object.entries(document.components.schemas).map(([name, s]) => [name, toJsonSchema(s)]),
+  );
   ajv.addSchema({ $id: id, $defs });
   return ajv;
 }
@@ -96,7 +98,8 @@ export class OpenApiResponses {
     // Rate limiting and internal errors can answer any operation, but the spec
     // lists them only once, as shared responses; use those for unlisted statuses.
     const shared = status === 429 ? "TooManyRequests" : status >= 400 ? "ClerkErrors" : undefined;
-    const documented = operation.responses?.[String(status)] ?? (shared && { $ref: `#/components/responses/${shared}` });
+    const documented =
+      operation.responses?.[String(status)] ?? (shared && { $ref: `#/components/responses/${shared}` });
     const response = resolveRef<{ content?: Record<string, { schema: Schema }> }>(this.document, documented);
     const schema = response?.content?.["application/json"]?.schema;
     if (!schema) throw new Error(`The spec documents no JSON ${status} answer for ${method} ${pathTemplate}`);
@@ -109,13 +112,16 @@ export class OpenApiResponses {
   assertResponse(method: string, pathTemplate: string, status: number, body: unknown): void {
     const validate = this.validatorFor(method, pathTemplate, status);
     if (!validate(body)) {
-      throw new Error(`${method} ${pathTemplate} ${status} does not match the spec:\n${this.ajv.errorsText(validate.errors, { separator: "\n" })}`);
+      throw new Error(
+        `${method} ${pathTemplate} ${status} does not match the spec:\n${this.ajv.errorsText(validate.errors, { separator: "\n" })}`,
+      );
     }
   }
 
   assertSchema(schemaName: string, value: unknown): void {
     const validate = this.compile({ $ref: `#/components/schemas/${schemaName}` });
-    if (!validate(value)) throw new Error(`${schemaName} mismatch:\n${this.ajv.errorsText(validate.errors, { separator: "\n" })}`);
+    if (!validate(value))
+      throw new Error(`${schemaName} mismatch:\n${this.ajv.errorsText(validate.errors, { separator: "\n" })}`);
   }
 
   /** The request body schema of a webhook event (`user.created`…) from the webhooks spec. */
@@ -123,7 +129,8 @@ export class OpenApiResponses {
     const schema = this.document["x-webhooks"]?.[eventType]?.post.requestBody.content["application/json"]?.schema;
     if (!schema) throw new Error(`The webhooks spec has no ${eventType}`);
     const validate = this.compile(schema);
-    if (!validate(payload)) throw new Error(`${eventType} payload mismatch:\n${this.ajv.errorsText(validate.errors, { separator: "\n" })}`);
+    if (!validate(payload))
+      throw new Error(`${eventType} payload mismatch:\n${this.ajv.errorsText(validate.errors, { separator: "\n" })}`);
   }
 
   private compile(schema: Schema): ValidateFunction {

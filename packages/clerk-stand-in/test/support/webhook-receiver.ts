@@ -22,7 +22,13 @@ export async function startWebhookReceiver(answer: (request: { svixId: string; i
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const svixId = String(req.headers["svix-id"] ?? "");
     const status = answer({ svixId, index: received.length });
-    received.push({ receivedAt: Date.now(), headers: req.headers, svixId, rawBody: Buffer.concat(chunks).toString("utf8"), answeredStatus: status });
+    received.push({
+      receivedAt: Date.now(),
+      headers: req.headers,
+      svixId,
+      rawBody: Buffer.concat(chunks).toString("utf8"),
+      answeredStatus: status,
+    });
     res.writeHead(status).end();
     for (const listener of listeners) listener();
   });

@@ -36,6 +36,13 @@ export function clerkErrorBody(code: string, message: string, longMessage: strin
 export const notFound = (what = "Resource") =>
   new StandInError(404, "resource_not_found", "not found", `${what} not found`);
 
+export const malformedJson = () =>
+  new StandInError(
+    400,
+    "malformed_request",
+    "Request body is not valid JSON",
+    "The request body could not be parsed as JSON.",
+  );
 export const paramFormatInvalid = (param: string, longMessage: string) =>
   new StandInError(422, "form_param_format_invalid", "is invalid", longMessage, { param_name: param });
 

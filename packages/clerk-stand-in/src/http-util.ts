@@ -1,6 +1,6 @@
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
-import { clerkErrorBody, StandInError } from "./errors.js";
+import { clerkErrorBody, malformedJson, StandInError } from "./errors.js";
 
 /** What every route of the stand-in sees: Hono on Node, with the raw request at hand (socket address). */
 export type StandInEnv = { Bindings: HttpBindings };
@@ -26,12 +26,7 @@ export function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new StandInError(
-      400,
-      "malformed_request",
-      "Request body is not valid JSON",
-      "The request body could not be parsed as JSON.",
-    );
+    throw malformedJson();
   }
 }
 

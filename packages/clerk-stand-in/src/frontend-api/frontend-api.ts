@@ -1,4 +1,4 @@
-import { StandInError } from "../errors.js";
+import { malformedJson, StandInError } from "../errors.js";
 import { AuthFlows, type RequestOrigin } from "./auth-flows.js";
 import {
   clientJson,
@@ -513,12 +513,7 @@ async function readParams(c: StandInContext, url: URL): Promise<Record<string, s
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new StandInError(
-        400,
-        "malformed_request",
-        "Request body is not valid JSON",
-        "The request body could not be parsed as JSON.",
-      );
+      throw malformedJson();
     }
     if (parsed && typeof parsed === "object") {
       for (const [key, value] of Object.entries(parsed)) {

@@ -148,15 +148,18 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
   const listed = options.prune ? new ListedClerkIds(db) : null;
   let total = 0;
 
-  const write = (users: ClerkUserFields[]) => {
-    const results = upsertUsersFromClerk(users, "backfill", db, { dryRun });
+  // Several pages in one transaction when they arrived together: a commit costs as much as writing a page.
+  const write = (pages: readonly ClerkUserFields[][]) => {
+    const results = upsertUsersFromClerk(pages.length === 1 ? pages[0] : pages.flat(), "backfill", db, { dryRun });
     for (const { outcome } of results) count(summary, outcome);
-    const ids = users.map((user) => user.clerkId);
-    listed?.add(ids);
-    options.onPage?.(ids);
-    summary.listed += users.length;
-    summary.pages++;
-    progress.page(summary.listed, Math.max(total, summary.listed));
+    for (const users of pages) {
+      const ids = users.map((user) => user.clerkId);
+      listed?.add(ids);
+      options.onPage?.(ids);
+      summary.listed += users.length;
+      summary.pages++;
+      progress.page(summary.listed, Math.max(total, summary.listed));
+    }
   };
 
   try {
@@ -240,7 +243,8 @@ interface RangeWalkPlan {
   concurrency: number;
   pageSize: number;
   fetch(range: CreatedAtRange): Promise<ClerkUserFields[] | typeof CURSOR_GONE>;
-  write(users: ClerkUserFields[]): void;
+  /** Pages that arrived while the previous write ran, written together. */
+  write(pages: readonly ClerkUserFields[][]): void;
   onRange(): void;
 }
 
@@ -248,13 +252,32 @@ interface RangeWalkPlan {
  * `concurrency` workers, each walking one range at a time. A worker that finds
  * no range waiting splits the range with the most left to read; it stops when
  * no range has two pages' worth left. The next page of a range is asked for
- * before the current one is written, so the write overlaps the wait.
+ * before the current one is written, so the write overlaps the wait. Pages are
+ * written once the responses that are ready have been read (setImmediate), all
+ * of them in one go.
  */
 async function walkRanges(plan: RangeWalkPlan): Promise<void> {
   const waiting = [...plan.ranges];
   const active = new Set<CreatedAtRange>();
   let failure: { error: unknown } | null = null;
   plan.ranges.forEach(() => plan.onRange());
+
+  const unwritten: ClerkUserFields[][] = [];
+  let written: Promise<void> | null = null;
+  const writeLater = (users: ClerkUserFields[]) => {
+    unwritten.push(users);
+    written ??= new Promise((resolve) =>
+      setImmediate(() => {
+        written = null;
+        try {
+          plan.write(unwritten.splice(0));
+        } catch (error) {
+          failure ??= { error };
+        }
+        resolve();
+      }),
+    );
+  };
 
   const nextRange = (): CreatedAtRange | null => {
     const queued = waiting.shift();
@@ -287,7 +310,7 @@ async function walkRanges(plan: RangeWalkPlan): Promise<void> {
         }
         const users = range.accept(page, plan.pageSize);
         if (!range.done) pending = plan.fetch(range);
-        if (users.length > 0) plan.write(users);
+        if (users.length > 0) writeLater(users);
         if (range.done) return;
       }
     } finally {
@@ -305,6 +328,7 @@ async function walkRanges(plan: RangeWalkPlan): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: plan.concurrency }, worker));
+  await written;
   if (failure) throw (failure as { error: unknown }).error;
 }
 

@@ -44,6 +44,8 @@ interface CliRun {
   /** The backfill's own time, from its summary line (without node + tsx start-up). */
   backfillSeconds: number;
   peakRssBytes: number;
+  /** CPU the CLI used (user + system): above the wall time's share, it waited for the CPU, not for Clerk. */
+  cpuSeconds: number;
   code: number | null;
   output: string;
   databasePath: string;
@@ -85,13 +87,14 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
       clearTimeout(guard);
       const seconds = (performance.now() - started) / 1000;
       let peakRssBytes = Number.NaN;
+      let cpuSeconds = Number.NaN;
       try {
-        peakRssBytes = (JSON.parse(readFileSync(memoryFile, "utf8")) as { peakRssBytes: number }).peakRssBytes;
+        ({ peakRssBytes, cpuSeconds } = JSON.parse(readFileSync(memoryFile, "utf8")) as { peakRssBytes: number; cpuSeconds: number });
       } catch {
         // killed before it could report
       }
       const summary = /Synced [\d,]+ users from Clerk in ([\d.]+) s/.exec(output);
-      resolve({ seconds, backfillSeconds: summary ? Number(summary[1]) : Number.NaN, peakRssBytes, code, output, databasePath });
+      resolve({ seconds, backfillSeconds: summary ? Number(summary[1]) : Number.NaN, peakRssBytes, cpuSeconds, code, output, databasePath });
     });
   });
 }
@@ -162,7 +165,7 @@ async function measure(kind: "production" | "development", count: number): Promi
     };
     console.log(
       `${kind} ${fmt(count)} users: backfill ${fmt(run.backfillSeconds, 1)} s (wall ${fmt(run.seconds, 1)} s), floor ${fmt(result.floorSeconds, 1)} s, ` +
-        `ratio ${fmt(run.backfillSeconds / result.floorSeconds, 2)}, peak RSS ${fmt(run.peakRssBytes / MiB)} MiB, ${fmt(result.stored)} rows, ` +
+        `ratio ${fmt(run.backfillSeconds / result.floorSeconds, 2)}, peak RSS ${fmt(run.peakRssBytes / MiB)} MiB, CPU ${fmt(run.cpuSeconds, 1)} s, ${fmt(result.stored)} rows, ` +
         `${rejected} × 429; old walk ~${fmt(result.oldWalkSeconds)} s (${fmt(perPage * 1000)} ms/page on ${Math.min(OLD_WALK_PAGES, pages)} pages, extrapolated)`,
     );
     return result;
@@ -174,6 +177,14 @@ async function measure(kind: "production" | "development", count: number): Promi
 async function main() {
   console.log(`machine: ${describeMachine()}`);
   console.log(`stand-in: Backend API latency ${LATENCY}; rate limit per secret key (production 1000/10 s, development 100/10 s)`);
+  // What node, tsx and the modules cost before the first user: part of every peak below.
+  const empty = await startClerkStandIn({ port: 0, publishableKeyKind: "live" });
+  try {
+    const baseline = await runSyncAll(empty);
+    console.log(`baseline: sync:all with no users peaks at ${fmt(baseline.peakRssBytes / MiB)} MiB RSS (node + tsx + modules)`);
+  } finally {
+    await empty.close();
+  }
   const results: Result[] = [];
   for (const count of COUNTS) results.push(await measure("production", count));
   if (DEV_COUNT > 0) results.push(await measure("development", DEV_COUNT));

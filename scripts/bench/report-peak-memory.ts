@@ -1,6 +1,7 @@
 /**
  * Preloaded into a process under measurement (`node --import …/report-peak-memory.ts`):
- * on exit it writes the process's peak resident memory to $BENCH_PEAK_MEMORY_FILE.
+ * on exit it writes the process's peak resident memory and the CPU time it used to
+ * $BENCH_PEAK_MEMORY_FILE.
  * The measured program itself is left untouched.
  */
 import { writeFileSync } from "node:fs";
@@ -8,7 +9,8 @@ import { writeFileSync } from "node:fs";
 const out = process.env.BENCH_PEAK_MEMORY_FILE;
 if (out) {
   process.on("exit", () => {
-    // resourceUsage().maxRSS is in KiB.
-    writeFileSync(out, JSON.stringify({ peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+    const usage = process.resourceUsage();
+    // maxRSS is in KiB; the CPU times in µs.
+    writeFileSync(out, JSON.stringify({ peakRssBytes: usage.maxRSS * 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 }));
   });
 }

@@ -23,7 +23,12 @@ Reads CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, CLERK_API_URL and DATABASE_URL.
 Safe to run again at any time: it changes only what differs, and never revives a deleted user.
 `;
 
-function positiveNumber(flag: string, raw: string | undefined, integer: boolean, max = Number.MAX_SAFE_INTEGER): number | undefined {
+function positiveNumber(
+  flag: string,
+  raw: string | undefined,
+  integer: boolean,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!(value > 0) || value > max || (integer && !Number.isInteger(value))) {

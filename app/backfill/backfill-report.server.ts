@@ -58,7 +58,8 @@ export function barProgress(stream: ProgressStream, clock: () => number = Date.n
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
-      format: "Syncing users {bar} {percentage}% | {value}/{total} users | {rate} users/s | ETA {eta_formatted} {status}",
+      format:
+        "Syncing users {bar} {percentage}% | {value}/{total} users | {rate} users/s | ETA {eta_formatted} {status}",
       hideCursor: true,
       etaBuffer: 20,
       fps: 10,
@@ -108,11 +109,16 @@ export function formatSummary(summary: BackfillSummary, options: { prune: boolea
     `  unchanged  ${number(summary.unchanged)}`,
     `  skipped    ${number(summary.skipped)}${summary.skipped ? `  (${number(summary.skippedStale)} older than stored, ${number(summary.skippedDeleted)} deleted here)` : ""}`,
   ];
-  if (options.prune) lines.push(`  pruned     ${number(summary.pruned)}${summary.pruned ? "  (no longer in Clerk: tombstoned as user.deleted would)" : ""}`);
+  if (options.prune)
+    lines.push(
+      `  pruned     ${number(summary.pruned)}${summary.pruned ? "  (no longer in Clerk: tombstoned as user.deleted would)" : ""}`,
+    );
   if (summary.prunedIds.length) {
     const shown = summary.prunedIds.slice(0, 20);
     const more = summary.prunedIds.length - shown.length;
-    lines.push(`  ${summary.dryRun ? "would tombstone" : "tombstoned"}: ${shown.join(", ")}${more > 0 ? `, … and ${number(more)} more` : ""}`);
+    lines.push(
+      `  ${summary.dryRun ? "would tombstone" : "tombstoned"}: ${shown.join(", ")}${more > 0 ? `, … and ${number(more)} more` : ""}`,
+    );
   }
   if (summary.rateLimitWaits || summary.retries) {
     lines.push(`  (waited out ${summary.rateLimitWaits} rate limits and retried ${summary.retries} failed requests)`);

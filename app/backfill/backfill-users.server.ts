@@ -6,8 +6,20 @@ import {
   RequestRateLimiter,
   type LimiterSettings,
 } from "~/clerk/clerk-rate-limiter.server";
-import { ClerkCallFailed, DEFAULT_RETRY_POLICY, type ClerkCallOptions, type RetryEvent, type RetryPolicy } from "~/clerk/clerk-retry.server";
-import { clerkIdsStillPresent, countClerkUsers, CLERK_MAX_PAGE_SIZE, CURSOR_GONE, listClerkUsers } from "~/clerk/clerk-user-pages.server";
+import {
+  ClerkCallFailed,
+  DEFAULT_RETRY_POLICY,
+  type ClerkCallOptions,
+  type RetryEvent,
+  type RetryPolicy,
+} from "~/clerk/clerk-retry.server";
+import {
+  clerkIdsStillPresent,
+  countClerkUsers,
+  CLERK_MAX_PAGE_SIZE,
+  CURSOR_GONE,
+  listClerkUsers,
+} from "~/clerk/clerk-user-pages.server";
 import { getDb, type AppDatabase } from "~/db/db.server";
 import { ListedClerkIds } from "~/db/listed-clerk-ids.server";
 import { tombstoneUsersFromClerk, upsertUsersFromClerk, type UserWriteOutcome } from "~/db/user-writer.server";
@@ -219,7 +231,8 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
     }
   } catch (error) {
     if (error instanceof BackfillStopped) throw error;
-    const reason = error instanceof ClerkCallFailed ? error.message : error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof ClerkCallFailed ? error.message : error instanceof Error ? error.message : String(error);
     throw new BackfillStopped(
       `Stopped after ${summary.listed} users (page ${summary.pages + 1}): ${reason}`,
       summary.listed,

@@ -89,9 +89,12 @@ export class RequestRateLimiter {
     if (this.waiting.length === 0) return;
     const waitMs =
       now < this.pausedUntil ? this.pausedUntil - now : ((1 - this.tokens) / this.settings.requestsPerSecond) * 1000;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.release();
-    }, Math.max(1, Math.ceil(waitMs)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.release();
+      },
+      Math.max(1, Math.ceil(waitMs)),
+    );
   }
 }

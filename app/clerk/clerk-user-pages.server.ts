@@ -49,10 +49,11 @@ export async function listClerkUsers(
   const request = (client.users as unknown as { request: Request }).request;
   const queryParams = { orderBy: "+created_at", ...query };
   const users = await callClerkWithRetry<User[] | typeof CURSOR_GONE>(
-    () => request({ method: "GET", path: "/users", queryParams }).catch((error: unknown) => {
-      if (query.startingAfter && isCursorRejected(error)) return CURSOR_GONE;
-      throw error;
-    }),
+    () =>
+      request({ method: "GET", path: "/users", queryParams }).catch((error: unknown) => {
+        if (query.startingAfter && isCursorRejected(error)) return CURSOR_GONE;
+        throw error;
+      }),
     options,
   );
   if (users === CURSOR_GONE) return users;
@@ -60,7 +61,9 @@ export async function listClerkUsers(
 }
 
 function isCursorRejected(error: unknown): boolean {
-  return isClerkAPIResponseError(error) && error.status === 422 && error.errors[0]?.meta?.paramName === "starting_after";
+  return (
+    isClerkAPIResponseError(error) && error.status === 422 && error.errors[0]?.meta?.paramName === "starting_after"
+  );
 }
 
 export async function countClerkUsers(client: ClerkClient, options: ClerkCallOptions = {}): Promise<number> {

@@ -62,7 +62,11 @@ const profile = {
 
 // Every webhook delivery runs these; prepared once per connection (see preparedQueries).
 const userQueries = (db: QueryRunner) => ({
-  findByClerkId: db.select().from(users).where(eq(users.clerkId, sql.placeholder("clerkId"))).prepare(),
+  findByClerkId: db
+    .select()
+    .from(users)
+    .where(eq(users.clerkId, sql.placeholder("clerkId")))
+    .prepare(),
   insert: db
     .insert(users)
     .values({ clerkId: sqlPlaceholder("clerkId"), ...profile, ...bookkeeping })
@@ -102,11 +106,21 @@ export function decideUserWrite(
     changedFields,
   });
 
-  if (!existing) return result("created", PROFILE_FIELDS.filter((field) => incoming[field] !== null));
+  if (!existing)
+    return result(
+      "created",
+      PROFILE_FIELDS.filter((field) => incoming[field] !== null),
+    );
   if (existing.deletedAt !== null) return result("tombstoned");
   const storedKeyFromTheFuture =
-    existing.clerkUpdatedAt !== null && isBeyondClockSkew(existing.clerkUpdatedAt, now) && READS_CURRENT_STATE.has(source);
-  if (existing.clerkUpdatedAt !== null && incoming.clerkUpdatedAt < existing.clerkUpdatedAt && !storedKeyFromTheFuture) {
+    existing.clerkUpdatedAt !== null &&
+    isBeyondClockSkew(existing.clerkUpdatedAt, now) &&
+    READS_CURRENT_STATE.has(source);
+  if (
+    existing.clerkUpdatedAt !== null &&
+    incoming.clerkUpdatedAt < existing.clerkUpdatedAt &&
+    !storedKeyFromTheFuture
+  ) {
     return result("stale");
   }
 
@@ -143,7 +157,9 @@ export function tombstoneClerkUser(
   const erased = { email: null, firstName: null, lastName: null, username: null, imageUrl: null };
   if (!existing) {
     // A deletion that overtook the creation: remember it, or the late user.created would insert the user.
-    tx.insert(users).values({ clerkId, ...erased, deletedAt: now, syncedAt: now, syncSource: source }).run();
+    tx.insert(users)
+      .values({ clerkId, ...erased, deletedAt: now, syncedAt: now, syncSource: source })
+      .run();
     return { outcome: "deleted", clerkId, changedFields: [] };
   }
   if (existing.deletedAt !== null) return { outcome: "already_deleted", clerkId, changedFields: [] };
@@ -242,13 +258,44 @@ export function upsertUsersFromClerk(
       const result = decideUserWrite(stored.get(user.clerkId), user, source, now);
       const { clerkId, email, firstName, lastName, username, imageUrl, clerkCreatedAt, clerkUpdatedAt } = user;
       if (result.outcome === "created") {
-        statements.insert.run(clerkId, email, firstName, lastName, username, imageUrl, clerkCreatedAt, clerkUpdatedAt, now, source);
+        statements.insert.run(
+          clerkId,
+          email,
+          firstName,
+          lastName,
+          username,
+          imageUrl,
+          clerkCreatedAt,
+          clerkUpdatedAt,
+          now,
+          source,
+        );
       } else if (result.outcome === "updated") {
-        statements.update.run(email, firstName, lastName, username, imageUrl, clerkCreatedAt, clerkUpdatedAt, now, source, clerkId);
+        statements.update.run(
+          email,
+          firstName,
+          lastName,
+          username,
+          imageUrl,
+          clerkCreatedAt,
+          clerkUpdatedAt,
+          now,
+          source,
+          clerkId,
+        );
       } else {
         return result;
       }
-      stored.set(clerkId, { email, firstName, lastName, username, imageUrl, clerkCreatedAt, clerkUpdatedAt, deletedAt: null });
+      stored.set(clerkId, {
+        email,
+        firstName,
+        lastName,
+        username,
+        imageUrl,
+        clerkCreatedAt,
+        clerkUpdatedAt,
+        deletedAt: null,
+      });
       return result;
     });
   };
@@ -256,10 +303,12 @@ export function upsertUsersFromClerk(
   if (!options.dryRun) return transaction.immediate();
   let outcome: UserWriteResult[] | undefined;
   try {
-    client.transaction(() => {
-      outcome = write();
-      throw new DryRunRollback();
-    }).immediate();
+    client
+      .transaction(() => {
+        outcome = write();
+        throw new DryRunRollback();
+      })
+      .immediate();
   } catch (error) {
     if (!(error instanceof DryRunRollback)) throw error;
   }

@@ -29,7 +29,10 @@ import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync
 import { summariseProfile } from "./cpu-profile-summary";
 import { countRows, describeMachine, fmt, ROOT } from "./support";
 
-const COUNTS = (process.env.BENCH_BACKFILL_COUNTS ?? "100000,1000000").split(",").map(Number).filter((n) => n > 0);
+const COUNTS = (process.env.BENCH_BACKFILL_COUNTS ?? "100000,1000000")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 const DEV_COUNT = Number(process.env.BENCH_BACKFILL_DEV_COUNT ?? 20_000);
 const LATENCY = process.env.BENCH_BACKFILL_LATENCY ?? "150ms±50";
 const OLD_WALK_PAGES = Number(process.env.BENCH_BACKFILL_OLD_WALK_PAGES ?? 20);
@@ -89,12 +92,23 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
       let peakRssBytes = Number.NaN;
       let cpuSeconds = Number.NaN;
       try {
-        ({ peakRssBytes, cpuSeconds } = JSON.parse(readFileSync(memoryFile, "utf8")) as { peakRssBytes: number; cpuSeconds: number });
+        ({ peakRssBytes, cpuSeconds } = JSON.parse(readFileSync(memoryFile, "utf8")) as {
+          peakRssBytes: number;
+          cpuSeconds: number;
+        });
       } catch {
         // killed before it could report
       }
       const summary = /Synced [\d,]+ users from Clerk in ([\d.]+) s/.exec(output);
-      resolve({ seconds, backfillSeconds: summary ? Number(summary[1]) : Number.NaN, peakRssBytes, cpuSeconds, code, output, databasePath });
+      resolve({
+        seconds,
+        backfillSeconds: summary ? Number(summary[1]) : Number.NaN,
+        peakRssBytes,
+        cpuSeconds,
+        code,
+        output,
+        databasePath,
+      });
     });
   });
 }
@@ -106,7 +120,9 @@ async function timeOldWalk(standIn: ClerkStandIn, pages: number): Promise<number
   const started = performance.now();
   let cursor: string | undefined;
   for (let page = 0; page < pages; page++) {
-    const params = { orderBy: "+created_at", limit: PAGE, startingAfter: cursor } as Parameters<typeof client.users.getUserList>[0];
+    const params = { orderBy: "+created_at", limit: PAGE, startingAfter: cursor } as Parameters<
+      typeof client.users.getUserList
+    >[0];
     const { data } = await client.users.getUserList(params);
     if (data.length < PAGE) break;
     cursor = data.at(-1)!.id;
@@ -138,7 +154,8 @@ async function measure(kind: "production" | "development", count: number): Promi
     const users = generateUsers({ count, emailPrefix: `bench${count}` });
     for (let start = 0; start < users.length; start += 50_000) standIn.store.seed(users.slice(start, start + 50_000));
     users.length = 0;
-    const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "clerk-sync-cpuprof-backfill-")) : undefined;
+    const profileDir =
+      process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "clerk-sync-cpuprof-backfill-")) : undefined;
     const run = await runSyncAll(standIn, profileDir);
     if (profileDir) {
       const files = readdirSync(profileDir).map((f) => join(profileDir, f));
@@ -176,12 +193,16 @@ async function measure(kind: "production" | "development", count: number): Promi
 
 async function main() {
   console.log(`machine: ${describeMachine()}`);
-  console.log(`stand-in: Backend API latency ${LATENCY}; rate limit per secret key (production 1000/10 s, development 100/10 s)`);
+  console.log(
+    `stand-in: Backend API latency ${LATENCY}; rate limit per secret key (production 1000/10 s, development 100/10 s)`,
+  );
   // What node, tsx and the modules cost before the first user: part of every peak below.
   const empty = await startClerkStandIn({ port: 0, publishableKeyKind: "live" });
   try {
     const baseline = await runSyncAll(empty);
-    console.log(`baseline: sync:all with no users peaks at ${fmt(baseline.peakRssBytes / MiB)} MiB RSS (node + tsx + modules)`);
+    console.log(
+      `baseline: sync:all with no users peaks at ${fmt(baseline.peakRssBytes / MiB)} MiB RSS (node + tsx + modules)`,
+    );
   } finally {
     await empty.close();
   }
@@ -190,7 +211,9 @@ async function main() {
   if (DEV_COUNT > 0) results.push(await measure("development", DEV_COUNT));
 
   console.log("\nsummary (backfill s = sync:all's own time; wall adds node + tsx start-up):");
-  console.log("limit        users      backfill s   floor s   ratio   peak RSS MiB   rows ok   429s   old walk s (extrapolated)   speed-up");
+  console.log(
+    "limit        users      backfill s   floor s   ratio   peak RSS MiB   rows ok   429s   old walk s (extrapolated)   speed-up",
+  );
   for (const r of results) {
     console.log(
       [
@@ -213,14 +236,20 @@ async function main() {
     const ratio = largest.run.backfillSeconds / largest.floorSeconds;
     console.log("\ngoals:");
     console.log(`  ≤ 1.15 × floor at ${fmt(largest.count)} users: ${fmt(ratio, 2)} ${ratio <= 1.15 ? "✓" : "✗"}`);
-    console.log(`  peak RSS < 250 MB: ${fmt(largest.run.peakRssBytes / 1e6)} MB ${largest.run.peakRssBytes < 250e6 ? "✓" : "✗"}`);
+    console.log(
+      `  peak RSS < 250 MB: ${fmt(largest.run.peakRssBytes / 1e6)} MB ${largest.run.peakRssBytes < 250e6 ? "✓" : "✗"}`,
+    );
     if (production.length > 1) {
       const growth = largest.run.peakRssBytes / production[0]!.run.peakRssBytes;
-      console.log(`  flat (≤ 1.2× from ${fmt(production[0]!.count)} to ${fmt(largest.count)}): ${fmt(growth, 2)}× ${growth <= 1.2 ? "✓" : "✗"}`);
+      console.log(
+        `  flat (≤ 1.2× from ${fmt(production[0]!.count)} to ${fmt(largest.count)}): ${fmt(growth, 2)}× ${growth <= 1.2 ? "✓" : "✗"}`,
+      );
     }
     const missed = results.filter((r) => r.stored !== r.count).length;
     const provoked = results.reduce((sum, r) => sum + r.rejected, 0);
-    console.log(`  no user missed or doubled: ${missed === 0 ? "✓" : "✗"}; 429s provoked: ${provoked} ${provoked === 0 ? "✓" : "✗"}`);
+    console.log(
+      `  no user missed or doubled: ${missed === 0 ? "✓" : "✗"}; 429s provoked: ${provoked} ${provoked === 0 ? "✓" : "✗"}`,
+    );
   }
 }
 

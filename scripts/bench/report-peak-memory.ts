@@ -11,6 +11,12 @@ if (out) {
   process.on("exit", () => {
     const usage = process.resourceUsage();
     // maxRSS is in KiB; the CPU times in µs.
-    writeFileSync(out, JSON.stringify({ peakRssBytes: usage.maxRSS * 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 }));
+    writeFileSync(
+      out,
+      JSON.stringify({
+        peakRssBytes: usage.maxRSS * 1024,
+        cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+      }),
+    );
   });
 }

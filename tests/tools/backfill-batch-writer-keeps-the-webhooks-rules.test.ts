@@ -44,7 +44,12 @@ function rows(db: AppDatabase) {
 
 describe("the backfill's batch writer", () => {
   it("decides and stores exactly what the one-user writer does, for a page mixing new, newer, older, repeated, deleted and future-dated users", () => {
-    const stored = [user("u_newer", T), user("u_older", T + 10), user("u_same", T), user("u_future", Date.now() + 2 * MAX_CLOCK_SKEW_MS)];
+    const stored = [
+      user("u_newer", T),
+      user("u_older", T + 10),
+      user("u_same", T),
+      user("u_future", Date.now() + 2 * MAX_CLOCK_SKEW_MS),
+    ];
     const deleted = ["u_deleted"];
     const page = [
       user("u_new", T),
@@ -85,14 +90,18 @@ describe("the backfill's batch writer", () => {
     ]);
     expect(actual).toEqual(expected);
     expect(rows(batch)).toEqual(rows(one));
-    expect(rows(batch)).toContainEqual(expect.objectContaining({ clerk_id: "u_twice", first_name: "Third", clerk_updated_at: T + 3 }));
+    expect(rows(batch)).toContainEqual(
+      expect.objectContaining({ clerk_id: "u_twice", first_name: "Third", clerk_updated_at: T + 3 }),
+    );
   });
 
   it("writes nothing in a dry run and still reports every outcome", () => {
     const db = freshDb();
     upsertUsersFromClerk([user("u_kept", T)], "backfill", db);
     const before = rows(db);
-    const preview = upsertUsersFromClerk([user("u_kept", T + 1, "Grace"), user("u_new", T)], "backfill", db, { dryRun: true });
+    const preview = upsertUsersFromClerk([user("u_kept", T + 1, "Grace"), user("u_new", T)], "backfill", db, {
+      dryRun: true,
+    });
     expect(preview.map((r) => r.outcome)).toEqual(["updated", "created"]);
     expect(rows(db)).toEqual(before);
   });

@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
 import { formatSummary, progressFor } from "~/backfill/backfill-report.server";
 import { backfillUsersFromClerk, BackfillStopped, defaultConcurrency } from "~/backfill/backfill-users.server";
-import { getClerkClient } from "~/clerk/clerk-api.server";
 import { limiterSettingsFor, limiterSettingsForRate, rateLimitForSecretKey } from "~/clerk/clerk-rate-limiter.server";
 import { CLERK_MAX_PAGE_SIZE } from "~/clerk/clerk-user-pages.server";
 import { openDatabase } from "~/db/db.server";
@@ -74,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   db.$client.pragma("wal_autocheckpoint = 20000");
   try {
     const summary = await backfillUsersFromClerk({
-      client: getClerkClient(clerk),
+      clerk,
       db,
       prune: values.prune,
       dryRun: values["dry-run"],

@@ -1,5 +1,6 @@
-import type { ClerkClient } from "@clerk/backend";
+import { getClerkClient } from "~/clerk/clerk-api.server";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
+import { ClerkUserListStream, type ClerkApiAccess } from "~/clerk/clerk-user-list-stream.server";
 import {
   DEVELOPMENT_RATE_LIMIT,
   limiterSettingsFor,
@@ -49,7 +50,8 @@ export interface BackfillProgress {
 }
 
 export interface BackfillOptions {
-  client: ClerkClient;
+  /** Which Clerk instance, and its secret key. */
+  clerk: ClerkApiAccess;
   db?: AppDatabase;
   /** Tombstone stored users that Clerk no longer has. */
   prune?: boolean;
@@ -148,15 +150,28 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
     concurrency,
     requestsPerSecond: limiterSettings.requestsPerSecond,
   };
+  // A failed page ends the run while other calls are still in flight: they must not go on retrying, and the
+  // run returns only once they have settled, so nothing of it reaches Clerk afterwards.
+  const runOver = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    const settled = () => inFlight.delete(promise);
+    promise.then(settled, settled);
+    return promise;
+  };
   const call: ClerkCallOptions = {
     policy: options.retry ?? DEFAULT_RETRY_POLICY,
     limiter,
+    signal: runOver.signal,
     onRetry(event: RetryEvent) {
       if (event.kind === "rate_limited") summary.rateLimitWaits++;
       else summary.retries++;
       progress.retry(event);
     },
   };
+  const client = getClerkClient(options.clerk);
+  const pages = new ClerkUserListStream(options.clerk);
   const listed = options.prune ? new ListedClerkIds(db) : null;
   let total = 0;
 
@@ -176,9 +191,9 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
 
   try {
     const [oldest, newest, clerkCount] = await Promise.all([
-      listClerkUsers(options.client, { limit: 1, orderBy: "+created_at" }, call),
-      listClerkUsers(options.client, { limit: 1, orderBy: "-created_at" }, call),
-      countClerkUsers(options.client, call),
+      tracked(listClerkUsers(pages, { limit: 1, orderBy: "+created_at" }, call)),
+      tracked(listClerkUsers(pages, { limit: 1, orderBy: "-created_at" }, call)),
+      tracked(countClerkUsers(client, call)),
     ]);
     total = clerkCount;
     if (oldest !== CURSOR_GONE && newest !== CURSOR_GONE && oldest.length > 0 && newest.length > 0) {
@@ -191,7 +206,7 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
         concurrency,
         pageSize,
         fetch: (range) => {
-          const page = listClerkUsers(options.client, range.nextQuery(pageSize), call);
+          const page = tracked(listClerkUsers(pages, range.nextQuery(pageSize), call));
           // A page asked for ahead may be abandoned when another range fails; its rejection is reported once, there.
           page.catch(() => {});
           return page;
@@ -209,7 +224,7 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
         progress.checkingMissing?.(candidates.length);
         // A user who signed up after the walk passed their place arrives by webhook and is not in
         // the listing: ask Clerk about each candidate, and tombstone only those it no longer has.
-        const present = await clerkIdsStillPresent(options.client, candidates, call);
+        const present = await tracked(clerkIdsStillPresent(client, candidates, call));
         const gone = candidates.filter((id) => !present.has(id));
         const live = listed.liveUserCount();
         if (!options.force && gone.length > MASS_PRUNE_MIN && gone.length > live * MASS_PRUNE_SHARE) {
@@ -239,6 +254,9 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
       error,
     );
   } finally {
+    runOver.abort();
+    pages.close();
+    await Promise.allSettled(inFlight);
     listed?.dispose();
     summary.requests = limiter.granted;
     summary.elapsedMs = now() - startedAt;

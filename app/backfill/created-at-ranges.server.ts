@@ -80,13 +80,17 @@ export class CreatedAtRange {
   }
 
   /**
-   * Users probably still unread, from this range's own density so far (or the
-   * instance's while it has read too little), up to `to` or `openEnd`.
+   * Users probably still unread up to `to` or `openEnd`, at this range's own
+   * density so far or the instance's, whichever is higher: a range that has
+   * walked through quiet months may still hold a rush of sign-ups, and
+   * guessing high costs one extra request where guessing low leaves one
+   * range walked alone at the end.
    */
   estimatedRemaining(openEnd: number, overallDensity: number): number {
     const end = this.to ?? Math.max(openEnd, this.position + 1);
     const walked = this.position - this.from;
-    const density = this.listed >= 100 && walked > 0 ? this.listed / walked : overallDensity;
+    const own = this.listed >= 100 && walked > 0 ? this.listed / walked : 0;
+    const density = Math.max(own, overallDensity);
     return (end - this.position) * density;
   }
 

@@ -2,6 +2,7 @@ import { createClerkClient, type ClerkClient } from "@clerk/backend";
 import { isClerkAPIResponseError } from "@clerk/remix/errors";
 import { readClerkConfig, type ClerkConfig } from "~/env.server";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
+import { ClerkResponseError } from "./clerk-user-list-stream.server";
 
 /**
  * The app's only door to Clerk's Backend API. It is the real SDK pointed at
@@ -24,7 +25,7 @@ export class ClerkApiError extends Error {
 
 let cachedClient: { key: string; client: ClerkClient } | undefined;
 
-export function getClerkClient(config: ClerkConfig = readClerkConfig()): ClerkClient {
+export function getClerkClient(config: Pick<ClerkConfig, "apiUrl" | "secretKey"> = readClerkConfig()): ClerkClient {
   const key = `${config.apiUrl}|${config.secretKey}`;
   if (cachedClient?.key !== key) {
     cachedClient = { key, client: createClerkClient({ secretKey: config.secretKey, apiUrl: config.apiUrl }) };
@@ -34,7 +35,8 @@ export function getClerkClient(config: ClerkConfig = readClerkConfig()): ClerkCl
 
 export function toClerkApiFailure(error: unknown): ClerkApiFailure {
   if (error instanceof ClerkApiError) return error.failure;
-  if (isClerkAPIResponseError(error)) {
+  // The SDK's error, or the same answer read by the backfill's own page reader.
+  if (isClerkAPIResponseError(error) || error instanceof ClerkResponseError) {
     // Clerk's own words (e.g. which key is wrong), for tools that print them; the pages use `message`.
     const detail = error.errors[0]?.longMessage ?? error.errors[0]?.message;
     if (error.status === 404) return { kind: "not_found", message: "Clerk has no such user.", detail };

@@ -63,6 +63,8 @@ export interface ClerkCallOptions {
   onRetry?: (event: RetryEvent) => void;
   /** Every attempt waits for its turn here; a 429 pauses it for everyone. */
   limiter?: RequestRateLimiter;
+  /** Aborted when the run is over: a call still in flight then fails as it is, without asking again. */
+  signal?: AbortSignal;
 }
 
 /** What a tool tells the person running it when the failure is final. */
@@ -91,12 +93,19 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
   const onRetry = options.onRetry ?? (() => {});
   let attempt = 0;
   let rateLimitWaits = 0;
+  // Waits (a token, a Retry-After, a backoff) end early when the run is over.
+  const overOrDone = untilAborted(options.signal);
+  const wait = async (waiting: Promise<void> | undefined) => {
+    await (overOrDone ? Promise.race([waiting, overOrDone]) : waiting);
+    if (options.signal?.aborted) throw new ClerkCallFailed("The run was over before this call to Clerk.", null, false);
+  };
   for (;;) {
     attempt++;
-    await options.limiter?.acquire();
+    await wait(options.limiter?.acquire());
     try {
       return await withTimeout(call(), policy.requestTimeoutMs);
     } catch (error) {
+      if (options.signal?.aborted) throw error;
       const failure = toClerkApiFailure(error);
       if (failure.kind === "rate_limited") {
         // Waiting out a 429 is not a failure: it does not use up an attempt.
@@ -112,7 +121,7 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
         const waitMs = Math.max(0, seconds) * 1000;
         options.limiter?.pause(waitMs);
         onRetry({ kind: "rate_limited", waitMs, retryAfterSeconds: failure.retryAfterSeconds });
-        await policy.sleep(waitMs);
+        await wait(policy.sleep(waitMs));
         continue;
       }
       rateLimitWaits = 0;
@@ -123,7 +132,14 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
       }
       const waitMs = policy.backoffMs(attempt);
       onRetry({ kind: "retrying", waitMs, attempt, maxAttempts: policy.maxAttempts, reason });
-      await policy.sleep(waitMs);
+      await wait(policy.sleep(waitMs));
     }
   }
+}
+
+/** Resolves when `signal` aborts (never rejects, so nobody has to catch it). */
+function untilAborted(signal: AbortSignal | undefined): Promise<void> | null {
+  if (!signal) return null;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }

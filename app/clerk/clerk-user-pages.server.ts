@@ -1,8 +1,8 @@
 import type { ClerkClient, User } from "@clerk/backend";
-import { isClerkAPIResponseError } from "@clerk/remix/errors";
 import { z } from "zod";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
 import { callClerkWithRetry, type ClerkCallOptions } from "./clerk-retry.server";
+import { ClerkResponseError, type ClerkUserListStream, type ListedPage } from "./clerk-user-list-stream.server";
 
 /** The largest page Clerk's `GET /v1/users` allows. */
 export const CLERK_MAX_PAGE_SIZE = 500;
@@ -36,33 +36,44 @@ export const CURSOR_GONE: unique symbol = Symbol("cursor gone");
 
 type Request = (options: { method: "GET"; path: string; queryParams: Record<string, unknown> }) => Promise<User[]>;
 
+const toListedRow = (user: unknown) => clerkUserToRow(listedUserSchema.parse(user));
+
 /**
- * One request per page. `users.getUserList` sends two (the list and a count);
- * at Clerk's rate limit the count would halve the pages a backfill can read.
- * The SDK's own request function keeps its URL, headers, errors and casing.
+ * One request per page (`users.getUserList` sends two, the list and a count; at
+ * Clerk's rate limit the count would halve the pages a backfill can read),
+ * through the backfill's streaming reader (clerk-user-list-stream.server.ts).
  */
 export async function listClerkUsers(
-  client: ClerkClient,
+  pages: ClerkUserListStream,
   query: UserPageQuery,
   options: ClerkCallOptions = {},
 ): Promise<ClerkUserFields[] | typeof CURSOR_GONE> {
-  const request = (client.users as unknown as { request: Request }).request;
-  const queryParams = { orderBy: "+created_at", ...query };
-  const users = await callClerkWithRetry<User[] | typeof CURSOR_GONE>(
+  const queryParams = {
+    order_by: query.orderBy ?? "+created_at",
+    limit: query.limit,
+    starting_after: query.startingAfter,
+    created_at_after: query.createdAtAfter,
+    created_at_before: query.createdAtBefore,
+  };
+  const page = await callClerkWithRetry<ListedPage<ClerkUserFields> | typeof CURSOR_GONE>(
     () =>
-      request({ method: "GET", path: "/users", queryParams }).catch((error: unknown) => {
+      pages.page(queryParams, toListedRow).catch((error: unknown) => {
         if (query.startingAfter && isCursorRejected(error)) return CURSOR_GONE;
         throw error;
       }),
     options,
   );
-  if (users === CURSOR_GONE) return users;
-  return users.map((user) => clerkUserToRow(listedUserSchema.parse(user.raw)));
+  if (page === CURSOR_GONE) return page;
+  // Outside the retries: asking again would bring the same user, as invalid as before.
+  if (page.users === undefined) throw page.invalid;
+  return page.users;
 }
 
 function isCursorRejected(error: unknown): boolean {
   return (
-    isClerkAPIResponseError(error) && error.status === 422 && error.errors[0]?.meta?.paramName === "starting_after"
+    error instanceof ClerkResponseError &&
+    error.status === 422 &&
+    error.errors[0]?.meta?.paramName === "starting_after"
   );
 }
 

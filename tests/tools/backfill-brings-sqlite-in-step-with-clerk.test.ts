@@ -3,7 +3,7 @@ import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk, upsertUsersFromClerk } from "~/db/user-writer.server";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, BackfillStopped, type BackfillProgress } from "~/backfill/backfill-users.server";
-import { clerkUsersAsRows, clientFor, liveRows, recordingRetryPolicy, tableSnapshot, UNLIMITED } from "./support";
+import { clerkUsersAsRows, clerkFor, liveRows, recordingRetryPolicy, tableSnapshot, UNLIMITED } from "./support";
 
 // 4,000 users: at least 8 pages of 500 (Clerk's largest), walked as several created_at ranges at once.
 const USERS = 4_000;
@@ -47,7 +47,7 @@ describe("npm run sync:all against the stand-in", () => {
   it("imports every user across pages, waiting out injected 429s and retrying injected 500s, and ends equal to Clerk", async () => {
     const { policy, waits } = recordingRetryPolicy();
     const summary = await backfillUsersFromClerk({
-      client: clientFor(standIn),
+      clerk: clerkFor(standIn),
       limiter: UNLIMITED,
       db: db(),
       retry: policy,
@@ -72,7 +72,7 @@ describe("npm run sync:all against the stand-in", () => {
 
   it("changes nothing on a second run and reports every user unchanged", async () => {
     const before = tableSnapshot(db()).replace(/"synced_at":\d+/g, "");
-    const summary = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db() });
+    const summary = await backfillUsersFromClerk({ clerk: clerkFor(standIn), limiter: UNLIMITED, db: db() });
     expect(summary).toMatchObject({ listed: USERS, created: 0, updated: 0, unchanged: USERS, skipped: 0, pruned: 0 });
     expect(tableSnapshot(db()).replace(/"synced_at":\d+/g, "")).toBe(before);
   });
@@ -87,7 +87,7 @@ describe("npm run sync:all against the stand-in", () => {
     tombstoneUserFromClerk(deletedHere.clerkId, "webhook", db());
     const before = tableSnapshot(db());
 
-    const summary = await backfillUsersFromClerk({ client: clientFor(standIn), limiter: UNLIMITED, db: db() });
+    const summary = await backfillUsersFromClerk({ clerk: clerkFor(standIn), limiter: UNLIMITED, db: db() });
 
     expect(summary).toMatchObject({
       created: 0,
@@ -114,7 +114,7 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
 
     const before = tableSnapshot(db());
     const preview = await backfillUsersFromClerk({
-      client: clientFor(standIn),
+      clerk: clerkFor(standIn),
       limiter: UNLIMITED,
       db: db(),
       prune: true,
@@ -125,7 +125,7 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     expect(tableSnapshot(db())).toBe(before);
 
     const applied = await backfillUsersFromClerk({
-      client: clientFor(standIn),
+      clerk: clerkFor(standIn),
       limiter: UNLIMITED,
       db: db(),
       prune: true,
@@ -151,7 +151,7 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     expect(stored).toEqual(clerk);
 
     const again = await backfillUsersFromClerk({
-      client: clientFor(standIn),
+      clerk: clerkFor(standIn),
       limiter: UNLIMITED,
       db: db(),
       prune: true,
@@ -162,7 +162,7 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
   it("keeps a user who signed up after the walk passed their place (arrived by webhook, absent from the listing)", async () => {
     let newcomer = "";
     const summary = await backfillUsersFromClerk({
-      client: clientFor(standIn),
+      clerk: clerkFor(standIn),
       limiter: UNLIMITED,
       db: db(),
       prune: true,
@@ -189,13 +189,13 @@ describe("npm run sync:all -- --prune (reconcile)", () => {
     const empty = await startClerkStandIn({ port: 0 });
     try {
       const before = tableSnapshot(db());
-      const run = backfillUsersFromClerk({ client: clientFor(empty), limiter: UNLIMITED, db: db(), prune: true });
+      const run = backfillUsersFromClerk({ clerk: clerkFor(empty), limiter: UNLIMITED, db: db(), prune: true });
       await expect(run).rejects.toThrow(BackfillStopped);
       await expect(run).rejects.toThrow(/Refusing to tombstone \d+ of the \d+ stored users.*--force/);
       expect(tableSnapshot(db())).toBe(before);
 
       const forcedPreview = await backfillUsersFromClerk({
-        client: clientFor(empty),
+        clerk: clerkFor(empty),
         limiter: UNLIMITED,
         db: db(),
         prune: true,

@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
-import { createClerkClient } from "@clerk/backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db/db.server";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, BackfillStopped } from "~/backfill/backfill-users.server";
 import { ROOT } from "../support/app-server";
-import { clientFor, liveRows, recordingRetryPolicy } from "./support";
+import { clerkFor, liveRows, recordingRetryPolicy } from "./support";
 
 const USERS = 1_200;
 let standIn: ClerkStandIn;
@@ -39,7 +38,7 @@ describe("sync:all when Clerk keeps failing", () => {
     const { policy, waits } = recordingRetryPolicy({ maxAttempts: 3 });
     let pages = 0;
     const run = backfillUsersFromClerk({
-      client: clientFor(standIn),
+      clerk: clerkFor(standIn),
       db: db(),
       pageSize: 500,
       // One range, one page at a time: which page the fault hits is then certain.
@@ -64,15 +63,15 @@ describe("sync:all when Clerk keeps failing", () => {
     expect(liveRows(db()).size).toBe(1000);
 
     standIn.faults.clear();
-    const resumed = await backfillUsersFromClerk({ client: clientFor(standIn), db: db(), retry: policy });
+    const resumed = await backfillUsersFromClerk({ clerk: clerkFor(standIn), db: db(), retry: policy });
     expect(resumed).toMatchObject({ listed: USERS, created: USERS - 1000, unchanged: 1000 });
     expect(liveRows(db()).size).toBe(USERS);
   });
 
   it("stops at once, without retrying, when the secret key is wrong", async () => {
     const { policy, waits } = recordingRetryPolicy();
-    const client = createClerkClient({ secretKey: "sk_test_not_this_instance_key", apiUrl: standIn.url });
-    const run = backfillUsersFromClerk({ client, db: db(), retry: policy });
+    const clerk = { secretKey: "sk_test_not_this_instance_key", apiUrl: standIn.url };
+    const run = backfillUsersFromClerk({ clerk, db: db(), retry: policy });
     await expect(run).rejects.toThrow(/HTTP 401.*Check CLERK_SECRET_KEY/);
     expect(waits).toEqual([]);
   });
@@ -80,7 +79,7 @@ describe("sync:all when Clerk keeps failing", () => {
   it("gives up on a request that hangs and asks again", async () => {
     const { policy } = recordingRetryPolicy({ requestTimeoutMs: 300 });
     standIn.faults.setApiFault("hang", 1);
-    const summary = await backfillUsersFromClerk({ client: clientFor(standIn), db: db(), retry: policy });
+    const summary = await backfillUsersFromClerk({ clerk: clerkFor(standIn), db: db(), retry: policy });
     expect(summary).toMatchObject({ listed: USERS, unchanged: USERS, retries: 1 });
     standIn.faults.clear();
   });

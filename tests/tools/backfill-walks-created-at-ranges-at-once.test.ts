@@ -5,26 +5,24 @@ import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk } from "~/db/user-writer.server";
 import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
-import { clerkUsersAsRows, clientFor, liveRows, recordingRetryPolicy, UNLIMITED } from "./support";
+import { clerkUsersAsRows, clerkFor, liveRows, recordingRetryPolicy, UNLIMITED } from "./support";
 
 let standIn: ClerkStandIn;
 const db = () => getDb();
-const realFetch = globalThis.fetch;
+let stopWatching = () => {};
 
-/** Every Backend API request as it goes out and comes back: how many at once, and which statuses. */
+/** Every Backend API request as the stand-in sees it: how many at once, and which statuses. */
 function watchRequests() {
   const seen = { inFlight: 0, maxInFlight: 0, statuses: [] as number[] };
-  globalThis.fetch = (async (...args: Parameters<typeof fetch>) => {
-    seen.inFlight++;
-    seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
-    try {
-      const response = await realFetch(...args);
-      seen.statuses.push(response.status);
-      return response;
-    } finally {
+  stopWatching = standIn.observeBackendApi((event) => {
+    if (event.phase === "received") {
+      seen.inFlight++;
+      seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+    } else {
       seen.inFlight--;
+      seen.statuses.push(event.status);
     }
-  }) as typeof fetch;
+  });
   return seen;
 }
 
@@ -40,7 +38,8 @@ function countListings() {
 }
 
 beforeAll(async () => {
-  standIn = await startClerkStandIn({ port: 0 });
+  // A few ms per answer, as a network has: with none, each request is answered before the next arrives.
+  standIn = await startClerkStandIn({ port: 0, latency: "5ms±2" });
   // Not spread evenly in time, as real sign-ups are not: 1,000 over a year, then 5,000 in one hour.
   const now = Date.now();
   const year = generateUsers({ count: 1_000, now: now - 3_600_000, emailPrefix: "year" });
@@ -51,9 +50,7 @@ beforeAll(async () => {
   }));
   standIn.store.seed([...year, ...rush]);
 });
-afterEach(() => {
-  globalThis.fetch = realFetch;
-});
+afterEach(() => stopWatching());
 afterAll(async () => {
   await standIn?.close();
 });
@@ -63,7 +60,7 @@ describe("the backfill walks created_at ranges at once", () => {
     const requests = watchRequests();
     const listings = countListings();
     const summary = await backfillUsersFromClerk({
-      client: clientFor(standIn),
+      clerk: clerkFor(standIn),
       db: db(),
       limiter: UNLIMITED,
       concurrency: 6,
@@ -95,7 +92,7 @@ describe("the backfill walks created_at ranges at once", () => {
     let pages = 0;
     try {
       const summary = await backfillUsersFromClerk({
-        client: clientFor(standIn),
+        clerk: clerkFor(standIn),
         db: db(),
         limiter: UNLIMITED,
         concurrency: 6,
@@ -153,7 +150,7 @@ describe("the backfill against Clerk's rate limit", () => {
     try {
       limited.store.seed(generateUsers({ count: 5_000, emailPrefix: "limited" }));
       const atTheLimit = await backfillUsersFromClerk({
-        client: clientFor(limited),
+        clerk: clerkFor(limited),
         db: db(),
         limiter: limiterSettingsFor({ kind: "custom", ...limit }),
         pageSize: 100,
@@ -174,7 +171,7 @@ describe("the backfill against Clerk's rate limit", () => {
       limited.store.seed(generateUsers({ count: 1_000, emailPrefix: "above" }));
       const { policy, waits } = recordingRetryPolicy();
       const aboveIt = await backfillUsersFromClerk({
-        client: clientFor(limited),
+        clerk: clerkFor(limited),
         db: db(),
         limiter: UNLIMITED,
         concurrency: 6,

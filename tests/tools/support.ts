@@ -1,14 +1,14 @@
-import { createClerkClient, type ClerkClient } from "@clerk/backend";
+import type { ClerkApiAccess } from "~/clerk/clerk-user-list-stream.server";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import type { AppDatabase } from "~/db/db.server";
 import type { ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import type { LimiterSettings } from "~/clerk/clerk-rate-limiter.server";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "~/clerk/clerk-retry.server";
 
-/** The SDK pointed at a stand-in, as `sync:all` builds it from CLERK_API_URL. */
-export function clientFor(standIn: ClerkStandIn): ClerkClient {
+/** A stand-in's URL and key, as `sync:all` reads them from CLERK_API_URL and CLERK_SECRET_KEY. */
+export function clerkFor(standIn: ClerkStandIn): ClerkApiAccess {
   const env = standIn.env();
-  return createClerkClient({ secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL });
+  return { secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL };
 }
 
 /** Real waits for Retry-After (the tests use 1 s), near-instant backoff; every wait is recorded. */

@@ -65,6 +65,8 @@ export interface ClerkStandIn {
   faults: FaultSwitches;
   /** The Backend API's rate limit when one is set (`rejected` counts its 429s). */
   rateLimit: BackendApiRateLimit | null;
+  /** Hears every Backend API request as it arrives and as it is answered; returns the way to stop. */
+  observeBackendApi(observer: BackendApiObserver): () => void;
   webhookSecret: string;
   instanceId: string;
   options: StandInOptions;
@@ -126,6 +128,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   // CORS is for the app's origins only: any other page must not read a signed-in user's client.
   const allowedOrigins = new Set((options.frontend?.allowedOrigins ?? []).map(originOf));
 
+  const observers = new Set<BackendApiObserver>();
   const standIn: ClerkStandIn = {
     url,
     port,
@@ -134,6 +137,10 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
     deliveries,
     faults,
     rateLimit,
+    observeBackendApi: (observer) => {
+      observers.add(observer);
+      return () => void observers.delete(observer);
+    },
     webhookSecret,
     instanceId,
     options,
@@ -177,7 +184,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   };
 
   const routes = standInRoutes({
-    backendApi: { store, keys, faults, latency: () => latency, rateLimit: rateLimit ?? undefined },
+    backendApi: { store, keys, faults, latency: () => latency, rateLimit: rateLimit ?? undefined, observers },
     control: controlContext,
     frontend: frontendContext,
     allowsFrontendOrigin: (origin) => allowedOrigins.has(origin),

@@ -19,11 +19,30 @@ import {
 export interface BackendApiEdge {
   latency?: () => Latency | undefined;
   rateLimit?: BackendApiRateLimit;
+  /** Told of every request as it comes in and as it is answered (tests count what a client has in flight). */
+  observers?: ReadonlySet<BackendApiObserver>;
 }
+
+export type BackendApiEvent =
+  | { phase: "received"; method: string; path: string }
+  | { phase: "answered"; method: string; path: string; status: number };
+export type BackendApiObserver = (event: BackendApiEvent) => void;
 
 /** Clerk's Backend API, mounted at `/v1`: what @clerk/backend and the app's server call. */
 export function backendApiRoutes(ctx: BackendApiContext & BackendApiEdge): Hono<StandInEnv> {
   const api = new Hono<StandInEnv>();
+  const observers = ctx.observers;
+  if (observers) {
+    api.use(async (c, next) => {
+      const { method, path } = c.req;
+      for (const observe of observers) observe({ phase: "received", method, path });
+      try {
+        await next();
+      } finally {
+        for (const observe of observers) observe({ phase: "answered", method, path, status: c.res.status });
+      }
+    });
+  }
   if (ctx.latency) api.use(latencyMiddleware(ctx.latency));
 
   // Fault switches stand for Clerk's servers failing, so they answer before authentication does.

@@ -1,0 +1,105 @@
+/**
+ * The elements of a JSON array of objects, one at a time, as its text arrives
+ * in pieces. A page of Clerk users is a megabyte: on this machine one string of
+ * that size costs more to allocate than the whole page costs to parse in
+ * 2 KB pieces (docs/benchmarks.md), so the backfill never builds it.
+ *
+ * It only finds where each element begins and ends (strings, escapes and
+ * nesting respected); `JSON.parse` still does the parsing, so anything it
+ * would reject is rejected here too.
+ */
+export class JsonArrayElements {
+  private carry = "";
+  private state: "before" | "inside" | "after" = "before";
+
+  constructor(private readonly onElement: (text: string) => void) {}
+
+  /** The next piece of the text (any split, even inside a string). */
+  push(piece: string): void {
+    const text = this.carry.length > 0 ? this.carry + piece : piece;
+    this.carry = "";
+    let i = 0;
+    const length = text.length;
+    while (i < length) {
+      const c = text.charCodeAt(i);
+      if (isWhitespace(c)) {
+        i++;
+        continue;
+      }
+      if (this.state === "before") {
+        if (c !== OPEN_BRACKET) throw new SyntaxError("Expected a JSON array.");
+        this.state = "inside";
+        i++;
+        continue;
+      }
+      if (this.state === "after") throw new SyntaxError("Unexpected text after the JSON array.");
+      if (c === COMMA) {
+        i++;
+        continue;
+      }
+      if (c === CLOSE_BRACKET) {
+        this.state = "after";
+        i++;
+        continue;
+      }
+      if (c !== OPEN_BRACE) throw new SyntaxError(`Expected an object in the JSON array, found "${text[i]}".`);
+      const end = endOfObject(text, i);
+      if (end < 0) {
+        // The element goes on in the next piece: keep it and scan it again from its start then.
+        this.carry = text.slice(i);
+        return;
+      }
+      this.onElement(text.slice(i, end));
+      i = end;
+    }
+  }
+
+  /** The text is complete: throws if it stopped part-way through the array. */
+  end(): void {
+    if (this.state !== "after" || this.carry.trim().length > 0) throw new SyntaxError("The JSON array is incomplete.");
+  }
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index just past the object that opens at `start`, or -1 if `text` ends first. */
+function endOfObject(text: string, start: number): number {
+  let depth = 0;
+  let i = start;
+  const length = text.length;
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // Most of a user is string contents: jump to the closing quote instead of stepping through them.
+      let close = text.indexOf('"', i + 1);
+      while (close >= 0 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+      if (close < 0) return -1;
+      i = close + 1;
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/** A quote preceded by an odd number of backslashes is part of the string. */
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let i = quote - 1; text.charCodeAt(i) === BACKSLASH; i--) backslashes++;
+  return backslashes % 2 === 1;
+}

@@ -1,4 +1,6 @@
 export { startClerkStandIn, type ClerkStandIn, type StandInOptions } from "./server.js";
+export type { BackendApiEvent, BackendApiObserver } from "./backend-api/routes.js";
+export { idTimestampMs } from "./ids.js";
 export {
   UserStore,
   StandInError,

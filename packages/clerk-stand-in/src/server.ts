@@ -5,6 +5,7 @@ import { getRequestListener } from "@hono/node-server";
 import { WebhookDeliveries } from "./webhooks/deliveries.js";
 import { FaultSwitches } from "./control/faults.js";
 import { parseLatency, type Latency } from "./backend-api/latency.js";
+import type { BackendApiObserver } from "./backend-api/routes.js";
 import { BackendApiRateLimit, type RateLimitSetting } from "./backend-api/rate-limit.js";
 import * as frontend from "./frontend-api/frontend-api.js";
 import { refuseMalformedHost } from "./guards.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { clerkErrorBody, notFound, paramFormatInvalid, paramUnknown, StandInError } from "../errors.js";
 import type { FaultSwitches } from "../control/faults.js";
-import { isPlainObject, readJson, remoteAddress, sendJson, type StandInContext } from "../http-util.js";
+import { isPlainObject, readJson, remoteAddress, sendJson, sendJsonArray, type StandInContext } from "../http-util.js";
 import type { InstanceKeys } from "../keys.js";
 import type { ChangeContext, Metadata, UpdateUserPatch, UserListParams, UserStore } from "../store/store.js";
 
@@ -17,7 +17,7 @@ export interface BackendApiContext {
 }
 
 export function listUsers(c: StandInContext, { store }: BackendApiContext): Response {
-  return sendJson(c, 200, store.list(parseListQuery(queryOf(c))));
+  return sendJsonArray(c, 200, store.listShared(parseListQuery(queryOf(c))));
 }
 
 export function countUsers(c: StandInContext, { store }: BackendApiContext): Response {

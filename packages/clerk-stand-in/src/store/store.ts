@@ -168,6 +168,15 @@ export class UserStore {
     return listPage(this.listSource, params, options.maxLimit).map((record) => structuredClone(record.json));
   }
 
+  /**
+   * The page's stored objects themselves, not copies, for an answer serialised
+   * at once: a user's object is replaced, never changed, when the user is
+   * (see update), so what is serialised is the user as listed. Read-only.
+   */
+  listShared(params: UserListParams = {}): readonly ClerkUserJSON[] {
+    return listPage(this.listSource, params).map((record) => record.json);
+  }
+
   count(params: UserListParams = {}): number {
     return matchingRecords(this.listSource, params).length;
   }
@@ -232,7 +241,7 @@ export class UserStore {
 
   /** `seedHashes` shares one scrypt hash per distinct password across a seed batch: 100k hashes would take minutes. */
   private insert(input: SeedUser, seedHashes: Map<string, string> | null): UserRecord {
-    const id = input.id ?? newId("user");
+    const id = input.id ?? newId("user", input.created_at ?? Date.now());
     if (this.byId.has(id)) throw paramValueInvalid("id", `A user with id ${id} already exists.`);
     const emails = (input.email_address ?? []).map((email) => normaliseEmail(email));
     if (new Set(emails).size !== emails.length) throw identifierExists("email_address");

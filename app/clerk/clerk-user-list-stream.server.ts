@@ -102,10 +102,10 @@ export class ClerkUserListStream {
           }
           const users: T[] = [];
           let invalid: { error: unknown } | undefined;
-          const elements = new JsonArrayElements((text) => {
+          const elements = new JsonArrayElements((user) => {
             if (invalid) return;
             try {
-              users.push(convert(JSON.parse(text)));
+              users.push(convert(user));
             } catch (error) {
               invalid = { error };
             }

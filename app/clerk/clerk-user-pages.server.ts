@@ -1,5 +1,4 @@
 import type { ClerkClient, User } from "@clerk/backend";
-import { z } from "zod";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
 import { callClerkWithRetry, type ClerkCallOptions } from "./clerk-retry.server";
 import { ClerkResponseError, type ClerkUserListStream, type ListedPage } from "./clerk-user-list-stream.server";
@@ -24,19 +23,12 @@ export interface UserPageQuery {
   orderBy?: "+created_at" | "-created_at";
 }
 
-/**
- * The webhook's rules for a user, but keeping only the fields checked: the loose
- * schema copies every other field of every user (dozens each) into its output,
- * which at 50,000 users a second was most of the validation's cost and garbage.
- */
-const listedUserSchema = z.object(clerkUserSchema.shape);
-
 /** Clerk rejected the cursor: its user was deleted since the previous page was read. */
 export const CURSOR_GONE: unique symbol = Symbol("cursor gone");
 
 type Request = (options: { method: "GET"; path: string; queryParams: Record<string, unknown> }) => Promise<User[]>;
 
-const toListedRow = (user: unknown) => clerkUserToRow(listedUserSchema.parse(user));
+const toListedRow = (user: unknown) => clerkUserToRow(clerkUserSchema.parse(user));
 
 /**
  * One request per page (`users.getUserList` sends two, the list and a count; at

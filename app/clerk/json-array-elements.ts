@@ -1,23 +1,56 @@
 /**
- * The elements of a JSON array of objects, one at a time, as its text arrives
- * in pieces. A page of Clerk users is a megabyte: on this machine one string of
+ * The elements of a JSON array of objects, parsed as its text arrives in
+ * pieces. A page of Clerk users is a megabyte: on this machine one string of
  * that size costs more to allocate than the whole page costs to parse in
- * 2 KB pieces (docs/benchmarks.md), so the backfill never builds it.
+ * 64 KB pieces (docs/benchmarks.md), so the backfill never builds it.
  *
- * It only finds where each element begins and ends (strings, escapes and
- * nesting respected); `JSON.parse` still does the parsing, so anything it
- * would reject is rejected here too.
+ * Each piece is parsed in one `JSON.parse` up to its last `},{`: if that cut
+ * were inside a string, the text before it would end in an unterminated string
+ * and JSON.parse would throw, so a wrong guess cannot pass. What is left (the
+ * element running into the next piece, or a piece whose guess failed) goes
+ * through a scanner that respects strings, escapes and nesting. Either way
+ * JSON.parse does the parsing, so anything it would reject is rejected here.
  */
 export class JsonArrayElements {
   private carry = "";
   private state: "before" | "inside" | "after" = "before";
 
-  constructor(private readonly onElement: (text: string) => void) {}
+  constructor(private readonly onElement: (value: unknown) => void) {}
 
   /** The next piece of the text (any split, even inside a string). */
   push(piece: string): void {
-    const text = this.carry.length > 0 ? this.carry + piece : piece;
+    let text = this.carry.length > 0 ? this.carry + piece : piece;
     this.carry = "";
+    let i = 0;
+    if (this.state === "before") {
+      i = skipWhitespace(text, 0);
+      if (i === text.length) return;
+      if (text.charCodeAt(i) !== OPEN_BRACKET) throw new SyntaxError("Expected a JSON array.");
+      this.state = "inside";
+      i++;
+    }
+    if (this.state === "inside") {
+      i = skipSeparators(text, i);
+      const cut = text.lastIndexOf("},{");
+      if (cut > i && text.charCodeAt(i) === OPEN_BRACE) {
+        const elements = parseOrNull(`[${text.slice(i, cut + 1)}]`);
+        if (elements) {
+          for (const element of elements) this.onElement(element);
+          i = cut + 2;
+        }
+      }
+    }
+    if (i > 0) text = text.slice(i);
+    this.scan(text);
+  }
+
+  /** The text is complete: throws if it stopped part-way through the array. */
+  end(): void {
+    if (this.state !== "after" || this.carry.trim().length > 0) throw new SyntaxError("The JSON array is incomplete.");
+  }
+
+  /** Element by element, keeping an element that runs past the end of `text` for the next piece. */
+  private scan(text: string): void {
     let i = 0;
     const length = text.length;
     while (i < length) {
@@ -45,18 +78,12 @@ export class JsonArrayElements {
       if (c !== OPEN_BRACE) throw new SyntaxError(`Expected an object in the JSON array, found "${text[i]}".`);
       const end = endOfObject(text, i);
       if (end < 0) {
-        // The element goes on in the next piece: keep it and scan it again from its start then.
         this.carry = text.slice(i);
         return;
       }
-      this.onElement(text.slice(i, end));
+      this.onElement(JSON.parse(text.slice(i, end)));
       i = end;
     }
-  }
-
-  /** The text is complete: throws if it stopped part-way through the array. */
-  end(): void {
-    if (this.state !== "after" || this.carry.trim().length > 0) throw new SyntaxError("The JSON array is incomplete.");
   }
 }
 
@@ -70,6 +97,26 @@ const COMMA = 0x2c;
 
 function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function skipWhitespace(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isWhitespace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+function skipSeparators(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && (text.charCodeAt(i) === COMMA || isWhitespace(text.charCodeAt(i)))) i++;
+  return i;
+}
+
+function parseOrNull(text: string): unknown[] | null {
+  try {
+    return JSON.parse(text) as unknown[];
+  } catch {
+    return null;
+  }
 }
 
 /** Index just past the object that opens at `start`, or -1 if `text` ends first. */

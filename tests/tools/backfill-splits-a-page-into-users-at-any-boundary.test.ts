@@ -4,7 +4,7 @@ import { JsonArrayElements } from "~/clerk/json-array-elements";
 /** What the streaming reader hands on, for `text` cut into `pieces`. */
 function elementsOf(pieces: string[]): unknown[] {
   const found: unknown[] = [];
-  const elements = new JsonArrayElements((text) => found.push(JSON.parse(text)));
+  const elements = new JsonArrayElements((value) => found.push(value));
   for (const piece of pieces) elements.push(piece);
   elements.end();
   return found;
@@ -17,6 +17,9 @@ const tricky = [
   { id: "user_2", first_name: 'say \\"hi\\"', username: "back\\\\slash\\\\", nested: [[{ a: [{}] }], []] },
   { id: "user_3", first_name: "Zoë 😀 名前", last_name: "\u0000\u001f", image_url: "https://img.example/?a=1&b={2}" },
   { id: "user_4", quote_at_end: 'ends with a quote "', empty: "", nulls: null, n: -1.5e3, t: true },
+  // What the fast path cuts at, inside strings and between nested objects: it must find out and fall back.
+  { id: "user_5", first_name: "},{", last_name: '"},{"', email_addresses: [{ id: "a" }, { id: "b" }, { id: "c" }] },
+  { id: "user_6", linked_to: [{}, {}], username: "}],[{" },
 ];
 
 describe("the backfill's page splitter", () => {
@@ -42,6 +45,16 @@ describe("the backfill's page splitter", () => {
         at += size;
       }
       expect(elementsOf(pieces)).toEqual(expected);
+    }
+  });
+
+  it("reads compact JSON, as Clerk sends it, whatever a piece ends in", () => {
+    const compact = JSON.stringify([...tricky, ...tricky, ...tricky]);
+    const expected = JSON.parse(compact) as unknown[];
+    for (let size = 1; size < compact.length; size += 7) {
+      const pieces: string[] = [];
+      for (let at = 0; at < compact.length; at += size) pieces.push(compact.slice(at, at + size));
+      expect(elementsOf(pieces), `pieces of ${size}`).toEqual(expected);
     }
   });
 

@@ -145,7 +145,13 @@ export class ClerkUserListStream {
 function decoded(res: IncomingMessage): NodeJS.ReadableStream & IncomingMessage {
   const encoding = String(res.headers["content-encoding"] ?? "identity").toLowerCase();
   const decoder =
-    encoding === "gzip" ? createGunzip() : encoding === "deflate" ? createInflate() : encoding === "br" ? createBrotliDecompress() : null;
+    encoding === "gzip"
+      ? createGunzip()
+      : encoding === "deflate"
+        ? createInflate()
+        : encoding === "br"
+          ? createBrotliDecompress()
+          : null;
   if (!decoder) return res;
   res.on("error", (error) => decoder.destroy(error));
   return res.pipe(decoder) as unknown as NodeJS.ReadableStream & IncomingMessage;

@@ -63,9 +63,7 @@ export async function listClerkUsers(
 
 function isCursorRejected(error: unknown): boolean {
   return (
-    error instanceof ClerkResponseError &&
-    error.status === 422 &&
-    error.errors[0]?.meta?.paramName === "starting_after"
+    error instanceof ClerkResponseError && error.status === 422 && error.errors[0]?.meta?.paramName === "starting_after"
   );
 }
 

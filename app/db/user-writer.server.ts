@@ -206,6 +206,13 @@ function inTransaction<T>(db: AppDatabase, dryRun: boolean, write: (tx: WriteTx)
 // a whole page's stored versions with one query instead of one per user.
 const batchStatementsByConnection = new WeakMap<Database.Database, ReturnType<typeof prepareBatchStatements>>();
 
+/** Rows per multi-row INSERT: 100 × 10 values, well under SQLite's 32,766 parameters. */
+const INSERT_ROWS = 100;
+const INSERT_COLUMNS = `clerk_id, email, first_name, last_name, username, image_url, clerk_created_at, clerk_updated_at,
+                        synced_at, sync_source`;
+const insertSql = (rows: number) =>
+  `INSERT INTO users (${INSERT_COLUMNS}) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+
 function prepareBatchStatements(client: Database.Database) {
   return {
     storedVersions: client.prepare<[string], StoredUserVersion & { clerkId: string }>(
@@ -214,11 +221,9 @@ function prepareBatchStatements(client: Database.Database) {
               deleted_at AS deletedAt
          FROM users WHERE clerk_id IN (SELECT value FROM json_each(?))`,
     ),
-    insert: client.prepare(
-      `INSERT INTO users (clerk_id, email, first_name, last_name, username, image_url, clerk_created_at,
-                          clerk_updated_at, synced_at, sync_source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    insert: client.prepare(insertSql(1)),
+    // A page of new users is five statements instead of 500: each call into SQLite costs as much as the row.
+    insertMany: client.prepare(insertSql(INSERT_ROWS)),
     update: client.prepare(
       `UPDATE users SET email = ?, first_name = ?, last_name = ?, username = ?, image_url = ?, clerk_created_at = ?,
                         clerk_updated_at = ?, synced_at = ?, sync_source = ?
@@ -254,22 +259,25 @@ export function upsertUsersFromClerk(
     for (const row of statements.storedVersions.all(JSON.stringify(incoming.map((user) => user.clerkId)))) {
       stored.set(row.clerkId, row);
     }
-    return incoming.map((user) => {
+    // New rows wait here and go in together; a user listed again in the same call overwrites its pending row.
+    const inserts = new Map<string, unknown[]>();
+    const results = incoming.map((user) => {
       const result = decideUserWrite(stored.get(user.clerkId), user, source, now);
       const { clerkId, email, firstName, lastName, username, imageUrl, clerkCreatedAt, clerkUpdatedAt } = user;
-      if (result.outcome === "created") {
-        statements.insert.run(
-          clerkId,
-          email,
-          firstName,
-          lastName,
-          username,
-          imageUrl,
-          clerkCreatedAt,
-          clerkUpdatedAt,
-          now,
-          source,
-        );
+      const values = [
+        clerkId,
+        email,
+        firstName,
+        lastName,
+        username,
+        imageUrl,
+        clerkCreatedAt,
+        clerkUpdatedAt,
+        now,
+        source,
+      ];
+      if (result.outcome === "created" || (result.outcome === "updated" && inserts.has(clerkId))) {
+        inserts.set(clerkId, values);
       } else if (result.outcome === "updated") {
         statements.update.run(
           email,
@@ -298,6 +306,12 @@ export function upsertUsersFromClerk(
       });
       return result;
     });
+    const rows = [...inserts.values()];
+    let at = 0;
+    for (; at + INSERT_ROWS <= rows.length; at += INSERT_ROWS)
+      statements.insertMany.run(rows.slice(at, at + INSERT_ROWS).flat());
+    for (; at < rows.length; at++) statements.insert.run(rows[at]);
+    return results;
   };
   const transaction = client.transaction(write);
   if (!options.dryRun) return transaction.immediate();

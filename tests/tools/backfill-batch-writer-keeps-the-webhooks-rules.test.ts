@@ -95,6 +95,20 @@ describe("the backfill's batch writer", () => {
     );
   });
 
+  it("stores a large page (new users go in 100 rows a statement) exactly as the one-user writer, repeats included", () => {
+    const page = Array.from({ length: 257 }, (_, i) => user(`u_${String(i).padStart(3, "0")}`, T + i, `User ${i}`));
+    // Listed again later in the same page, newer: the pending new row takes the newer data.
+    page.push(user("u_007", T + 1000, "Seven, renamed"), user("u_200", T - 1, "Two hundred, older"));
+    const one = freshDb();
+    const batch = freshDb();
+    const now = Date.now();
+    const expected = one.transaction((tx) => page.map((fields) => writeClerkUser(tx, fields, "backfill", now)));
+    expect(upsertUsersFromClerk(page, "backfill", batch)).toEqual(expected);
+    expect(rows(batch)).toHaveLength(257);
+    expect(rows(batch)).toEqual(rows(one));
+    expect(rows(batch)).toContainEqual(expect.objectContaining({ clerk_id: "u_007", first_name: "Seven, renamed" }));
+  });
+
   it("writes nothing in a dry run and still reports every outcome", () => {
     const db = freshDb();
     upsertUsersFromClerk([user("u_kept", T)], "backfill", db);

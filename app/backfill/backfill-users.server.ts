@@ -115,9 +115,15 @@ const MASS_PRUNE_MIN = 10;
 
 const silentProgress: BackfillProgress = { page() {}, retry() {}, end() {} };
 
-/** Enough ranges in flight to cover 200 ms of latency at the allowed rate (20 on production, 2 on development): more only holds more pages in memory. */
+/**
+ * Enough ranges in flight to keep the limiter busy while each page takes 400 ms
+ * to come back (Clerk's 100–300 ms, plus a megabyte on the wire and the wait for
+ * this process to read it): 40 on production, 4 on development. A page in flight
+ * costs little memory, since it is parsed as it arrives; too few ranges and the
+ * walk is held back by latency again (20 gave 1.6× the floor at a million users).
+ */
 export function defaultConcurrency(limiter: LimiterSettings): number {
-  return Math.min(64, Math.max(2, Math.ceil(limiter.requestsPerSecond * 0.2)));
+  return Math.min(64, Math.max(2, Math.ceil(limiter.requestsPerSecond * 0.4)));
 }
 
 export async function backfillUsersFromClerk(options: BackfillOptions): Promise<BackfillSummary> {

@@ -94,9 +94,9 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
   let attempt = 0;
   let rateLimitWaits = 0;
   // Waits (a token, a Retry-After, a backoff) end early when the run is over.
-  const overOrDone = untilAborted(options.signal);
   const wait = async (waiting: Promise<void> | undefined) => {
-    await (overOrDone ? Promise.race([waiting, overOrDone]) : waiting);
+    if (options.signal && waiting) await untilAbortedOr(options.signal, waiting);
+    else await waiting;
     if (options.signal?.aborted) throw new ClerkCallFailed("The run was over before this call to Clerk.", null, false);
   };
   for (;;) {
@@ -137,9 +137,12 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
   }
 }
 
-/** Resolves when `signal` aborts (never rejects, so nobody has to catch it). */
-function untilAborted(signal: AbortSignal | undefined): Promise<void> | null {
-  if (!signal) return null;
+/** Resolves when `waiting` does or `signal` aborts, whichever is first; never rejects on the abort. */
+function untilAbortedOr(signal: AbortSignal, waiting: Promise<void>): Promise<void> {
   if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<void>((resolve) => (onAbort = resolve));
+  signal.addEventListener("abort", onAbort, { once: true });
+  // A backfill makes thousands of calls on one signal: each takes its listener away when it is done.
+  return Promise.race([waiting, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }

@@ -19,9 +19,11 @@
  *   BENCH_BACKFILL_MAX_SECONDS=900          a run that takes longer is killed and reported
  *   BENCH_BACKFILL_SETTLE_SECONDS=10        pause before the old walk, so the bucket refills
  *   BENCH_PROFILE=1                         run the CLI under --cpu-prof and print its top frames
+ *   BENCH_PROFILE_STAND_IN=1                profile this process (the stand-in) while the CLI runs
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClerkClient } from "@clerk/backend";
@@ -156,7 +158,24 @@ async function measure(kind: "production" | "development", count: number): Promi
     users.length = 0;
     const profileDir =
       process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "clerk-sync-cpuprof-backfill-")) : undefined;
+    // The stand-in shares this machine's cores with sync:all: its CPU says how much of them it took.
+    const standInProfile = process.env.BENCH_PROFILE_STAND_IN === "1" ? new Session() : null;
+    if (standInProfile) {
+      standInProfile.connect();
+      await standInProfile.post("Profiler.enable");
+      await standInProfile.post("Profiler.start");
+    }
+    const standInCpuBefore = process.cpuUsage();
     const run = await runSyncAll(standIn, profileDir);
+    const standInCpu = process.cpuUsage(standInCpuBefore);
+    if (standInProfile) {
+      const { profile } = await standInProfile.post("Profiler.stop");
+      const file = join(mkdtempSync(join(tmpdir(), "clerk-sync-cpuprof-stand-in-")), "stand-in.cpuprofile");
+      writeFileSync(file, JSON.stringify(profile));
+      console.log(`the stand-in while sync:all ran:\n${summariseProfile(file, 25)}`);
+      standInProfile.disconnect();
+    }
+    const standInCpuSeconds = (standInCpu.user + standInCpu.system) / 1e6;
     if (profileDir) {
       const files = readdirSync(profileDir).map((f) => join(profileDir, f));
       const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
@@ -182,7 +201,7 @@ async function measure(kind: "production" | "development", count: number): Promi
     };
     console.log(
       `${kind} ${fmt(count)} users: backfill ${fmt(run.backfillSeconds, 1)} s (wall ${fmt(run.seconds, 1)} s), floor ${fmt(result.floorSeconds, 1)} s, ` +
-        `ratio ${fmt(run.backfillSeconds / result.floorSeconds, 2)}, peak RSS ${fmt(run.peakRssBytes / MiB)} MiB, CPU ${fmt(run.cpuSeconds, 1)} s, ${fmt(result.stored)} rows, ` +
+        `ratio ${fmt(run.backfillSeconds / result.floorSeconds, 2)}, peak RSS ${fmt(run.peakRssBytes / MiB)} MiB, CPU ${fmt(run.cpuSeconds, 1)} s (stand-in ${fmt(standInCpuSeconds, 1)} s), ${fmt(result.stored)} rows, ` +
         `${rejected} × 429; old walk ~${fmt(result.oldWalkSeconds)} s (${fmt(perPage * 1000)} ms/page on ${Math.min(OLD_WALK_PAGES, pages)} pages, extrapolated)`,
     );
     return result;

@@ -44,21 +44,22 @@ export function sendJson(c: Context, status: number, body: unknown, headers: Rec
 const PIECE_CHARS = 64 * 1024;
 
 /**
- * A JSON array sent in pieces as it is serialised, each item when its piece is
- * due: a page of 500 users is a megabyte, and building it as one string cost
- * the stand-in more than everything else it does for the request.
+ * A JSON array of already serialised elements, sent in pieces: a page of 500
+ * users is a megabyte, and building it as one string cost the stand-in more
+ * than everything else it does for the request. (Writing the pieces to the
+ * socket as strings, past Hono, was tried: it cost both ends more CPU.)
  */
-export function sendJsonArray(c: Context, status: number, items: readonly unknown[]): Response {
+export function sendJsonArray(c: Context, status: number, elements: readonly string[]): Response {
   const encoder = new TextEncoder();
   let next = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
       let piece = next === 0 ? "[" : "";
-      while (next < items.length && piece.length < PIECE_CHARS) {
-        piece += (next === 0 ? "" : ",") + JSON.stringify(items[next]);
+      while (next < elements.length && piece.length < PIECE_CHARS) {
+        piece += (next === 0 ? "" : ",") + elements[next];
         next++;
       }
-      if (next >= items.length) {
+      if (next >= elements.length) {
         controller.enqueue(encoder.encode(`${piece}]`));
         controller.close();
         return;

@@ -17,7 +17,7 @@ export interface BackendApiContext {
 }
 
 export function listUsers(c: StandInContext, { store }: BackendApiContext): Response {
-  return sendJsonArray(c, 200, store.listShared(parseListQuery(queryOf(c))));
+  return sendJsonArray(c, 200, store.listSerialised(parseListQuery(queryOf(c))));
 }
 
 export function countUsers(c: StandInContext, { store }: BackendApiContext): Response {

@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, rmSy
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "../logger.js";
+import { userJsonText } from "./user-json.js";
 import type { UserRecord } from "./user-list.js";
 
 /**
@@ -180,7 +181,7 @@ export class StateFile {
   saveUsers(records: UserRecord[]): void {
     this.transaction(() => {
       for (const record of records) {
-        this.statements.saveUser.run(record.json.id, record.seq, JSON.stringify(record.json), record.passwordHash);
+        this.statements.saveUser.run(record.json.id, record.seq, userJsonText(record.json), record.passwordHash);
       }
     });
   }

@@ -182,3 +182,16 @@ export function buildUser(fields: {
     bypass_client_trust: false,
   };
 }
+
+const serialised = new WeakMap<ClerkUserJSON, string>();
+
+/**
+ * A user's JSON text, made once per version of the user: the store replaces a
+ * user's object on every change and never edits it, so the object is the key.
+ * The state file writes this text, and `GET /v1/users` sends it.
+ */
+export function userJsonText(user: ClerkUserJSON): string {
+  let text = serialised.get(user);
+  if (text === undefined) serialised.set(user, (text = JSON.stringify(user)));
+  return text;
+}

@@ -20,8 +20,8 @@ describe("the backfill's client-side rate limiter", () => {
       requests: 100,
       windowSeconds: 10,
     });
-    expect(defaultConcurrency(limiterSettingsFor(PRODUCTION_RATE_LIMIT))).toBe(20);
-    expect(defaultConcurrency(limiterSettingsFor(DEVELOPMENT_RATE_LIMIT))).toBe(2);
+    expect(defaultConcurrency(limiterSettingsFor(PRODUCTION_RATE_LIMIT))).toBe(40);
+    expect(defaultConcurrency(limiterSettingsFor(DEVELOPMENT_RATE_LIMIT))).toBe(4);
   });
 
   it("never lets more than Clerk's allowance into any window, however requests are counted", () => {

@@ -59,10 +59,15 @@ export class CreatedAtRange {
     let users = to === null ? [...page] : page.filter((user) => user.clerkCreatedAt < to);
     const reachedEnd = page.length < limit || users.length < page.length;
     if (wasFallback) users = users.filter((user) => !this.tiedWithCursor.has(user.clerkId));
-    for (const user of users) {
-      if (this.cursor?.createdAt !== user.clerkCreatedAt) this.tiedWithCursor.clear();
-      this.tiedWithCursor.add(user.clerkId);
-      this.cursor = { id: user.clerkId, createdAt: user.clerkCreatedAt };
+    const last = users.at(-1);
+    if (last) {
+      // Only the users tied with the new cursor matter: the page's tail that shares its created_at
+      // (and those remembered before, if the whole page shares it).
+      let tail = users.length - 1;
+      while (tail > 0 && users[tail - 1].clerkCreatedAt === last.clerkCreatedAt) tail--;
+      if (tail > 0 || this.cursor?.createdAt !== last.clerkCreatedAt) this.tiedWithCursor.clear();
+      for (let i = tail; i < users.length; i++) this.tiedWithCursor.add(users[i].clerkId);
+      this.cursor = { id: last.clerkId, createdAt: last.clerkCreatedAt };
     }
     // A fallback page that held only already-read users still moves on: its last user becomes the cursor.
     if (wasFallback && users.length === 0 && page.length > 0 && !reachedEnd) {

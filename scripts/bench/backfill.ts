@@ -20,6 +20,7 @@
  *   BENCH_BACKFILL_SETTLE_SECONDS=10        pause before the old walk, so the bucket refills
  *   BENCH_PROFILE=1                         run the CLI under --cpu-prof and print its top frames
  *   BENCH_PROFILE_STAND_IN=1                profile this process (the stand-in) while the CLI runs
+ *   BENCH_MEMORY_DETAIL=1                   print what sync:all's memory was made of at its highest
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -64,6 +65,7 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
     process.execPath,
     [
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      ...(process.env.X_FLAGS ? process.env.X_FLAGS.split(" ") : []),
       "--import",
       "tsx",
       "--import",
@@ -94,10 +96,16 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
       let peakRssBytes = Number.NaN;
       let cpuSeconds = Number.NaN;
       try {
-        ({ peakRssBytes, cpuSeconds } = JSON.parse(readFileSync(memoryFile, "utf8")) as {
+        let atPeak: Record<string, number> | undefined;
+        ({ peakRssBytes, cpuSeconds, atPeak } = JSON.parse(readFileSync(memoryFile, "utf8")) as {
           peakRssBytes: number;
           cpuSeconds: number;
+          atPeak?: Record<string, number>;
         });
+        if (atPeak && process.env.BENCH_MEMORY_DETAIL === "1") {
+          const parts = Object.entries(atPeak).map(([key, bytes]) => `${key} ${fmt(bytes / MiB)}`);
+          console.log(`sync:all memory at its highest sample (MiB): ${parts.join(", ")}`);
+        }
       } catch {
         // killed before it could report
       }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk, upsertUsersFromClerk } from "~/db/user-writer.server";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
-import { backfillUsersFromClerk, BackfillStopped, type BackfillProgress } from "~/backfill/backfill-users.server";
+import { backfillUsersFromClerk, BackfillStopped } from "~/backfill/backfill-users.server";
 import { clerkUsersAsRows, clerkFor, liveRows, recordingRetryPolicy, tableSnapshot, UNLIMITED } from "./support";
 
 // 4,000 users: at least 8 pages of 500 (Clerk's largest), walked as several created_at ranges at once.
@@ -31,32 +31,28 @@ function expectSqliteEqualToClerk() {
   for (const [id, row] of clerk) expect(stored.get(id), id).toEqual(row);
 }
 
-/** Turns Clerk's Backend API faults on after the given pages, mid-run. */
-function faultsAfterPages(faults: Record<number, () => void>): BackfillProgress {
+/** Turns Clerk's Backend API faults on once the given number of user pages have been answered, mid-run. */
+function faultsAfterPages(faults: Record<number, () => void>): () => void {
   let pages = 0;
-  return {
-    page() {
-      faults[++pages]?.();
-    },
-    retry() {},
-    end() {},
-  };
+  return standIn.observeBackendApi((event) => {
+    if (event.phase === "answered" && event.path === "/v1/users" && event.status === 200) faults[++pages]?.();
+  });
 }
 
 describe("npm run sync:all against the stand-in", () => {
   it("imports every user across pages, waiting out injected 429s and retrying injected 500s, and ends equal to Clerk", async () => {
     const { policy, waits } = recordingRetryPolicy();
+    const stopFaults = faultsAfterPages({
+      // Several ranges are in flight, so these hit requests of different ranges.
+      4: () => standIn.faults.setApiFault("429", 4, 1),
+      7: () => standIn.faults.setApiFault("500", 3),
+    });
     const summary = await backfillUsersFromClerk({
       clerk: clerkFor(standIn),
       limiter: UNLIMITED,
       db: db(),
       retry: policy,
-      progress: faultsAfterPages({
-        // Several ranges are in flight, so these hit requests of different ranges.
-        2: () => standIn.faults.setApiFault("429", 4, 1),
-        5: () => standIn.faults.setApiFault("500", 3),
-      }),
-    });
+    }).finally(stopFaults);
 
     expect(summary).toMatchObject({ listed: USERS, created: USERS, updated: 0, unchanged: 0, skipped: 0 });
     expect(summary.pages).toBeGreaterThanOrEqual(8);

@@ -38,8 +38,9 @@ function countListings() {
 }
 
 beforeAll(async () => {
-  // A few ms per answer, as a network has: with none, each request is answered before the next arrives.
-  standIn = await startClerkStandIn({ port: 0, latency: "5ms±2" });
+  // Time per answer, as a network has: with none, each request is answered before the next arrives, and
+  // pages are written (onPage, where users are changed below) before the next page is asked for.
+  standIn = await startClerkStandIn({ port: 0, latency: "60ms±10" });
   // Not spread evenly in time, as real sign-ups are not: 1,000 over a year, then 5,000 in one hour.
   const now = Date.now();
   const year = generateUsers({ count: 1_000, now: now - 3_600_000, emailPrefix: "year" });

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { formatSummary, progressFor } from "~/backfill/backfill-report.server";
 import { backfillUsersFromClerk, BackfillStopped, defaultConcurrency } from "~/backfill/backfill-users.server";
 import { limiterSettingsFor, limiterSettingsForRate, rateLimitForSecretKey } from "~/clerk/clerk-rate-limiter.server";
@@ -96,5 +97,11 @@ async function main(argv: string[]): Promise<number> {
     db.$client.close();
   }
 }
+
+// V8 lets the heap grow to about four times what is live before a full collection; a backfill
+// promotes garbage steadily (each page lives until it is written), so that was 100 MiB of
+// garbage at the peak. One and a half times keeps a million-user run under 250 MB for ~3 %
+// more CPU (docs/benchmarks.md). It applies from the next collection on.
+setFlagsFromString("--heap-growing-percent=50");
 
 runCli(main);

@@ -21,6 +21,8 @@
  *   BENCH_PROFILE=1                         run the CLI under --cpu-prof and print its top frames
  *   BENCH_PROFILE_STAND_IN=1                profile this process (the stand-in) while the CLI runs
  *   BENCH_MEMORY_DETAIL=1                   print what sync:all's memory was made of at its highest
+ *   BENCH_CLI_NODE_FLAGS="--trace-gc"       extra node/V8 flags for the CLI
+ *   BENCH_CLI_OUTPUT=/tmp/sync-all.log      where to keep the CLI's output (e.g. that GC trace)
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -65,7 +67,7 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
     process.execPath,
     [
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-      ...(process.env.X_FLAGS ? process.env.X_FLAGS.split(" ") : []),
+      ...(process.env.BENCH_CLI_NODE_FLAGS ? process.env.BENCH_CLI_NODE_FLAGS.split(" ") : []),
       "--import",
       "tsx",
       "--import",
@@ -109,6 +111,7 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
       } catch {
         // killed before it could report
       }
+      if (process.env.BENCH_CLI_OUTPUT) writeFileSync(process.env.BENCH_CLI_OUTPUT, output);
       const summary = /Synced [\d,]+ users from Clerk in ([\d.]+) s/.exec(output);
       resolve({
         seconds,

@@ -14,7 +14,12 @@ import { ClerkResponseError, ClerkUserListStream } from "~/clerk/clerk-user-list
  */
 
 let standIn: ClerkStandIn;
-let fake: { server: Server; url: string; seen: IncomingMessage[]; answer: (req: IncomingMessage, res: ServerResponse) => void };
+let fake: {
+  server: Server;
+  url: string;
+  seen: IncomingMessage[];
+  answer: (req: IncomingMessage, res: ServerResponse) => void;
+};
 
 beforeAll(async () => {
   standIn = await startClerkStandIn({ port: 0 });
@@ -41,7 +46,11 @@ afterAll(async () => {
 const access = () => ({ secretKey: standIn.env().CLERK_SECRET_KEY, apiUrl: standIn.url });
 const fakeAccess = () => ({ secretKey: "sk_test_fake_key_for_the_capture_server", apiUrl: fake.url });
 
-async function read<T>(apiUrlAndKey: { secretKey: string; apiUrl: string }, query: Record<string, string | number | undefined>, convert: (user: unknown) => T) {
+async function read<T>(
+  apiUrlAndKey: { secretKey: string; apiUrl: string },
+  query: Record<string, string | number | undefined>,
+  convert: (user: unknown) => T,
+) {
   const reader = new ClerkUserListStream(apiUrlAndKey);
   try {
     return await reader.page(query, convert);
@@ -100,7 +109,14 @@ describe("the backfill's page reader", () => {
     const sdk = createClerkClient(fakeAccess());
     const clerkBody = (code: string, param?: string) =>
       JSON.stringify({
-        errors: [{ code, message: `${code} happened`, long_message: `${code}, at length`, meta: param ? { param_name: param } : {} }],
+        errors: [
+          {
+            code,
+            message: `${code} happened`,
+            long_message: `${code}, at length`,
+            meta: param ? { param_name: param } : {},
+          },
+        ],
         clerk_trace_id: "trace",
       });
     for (const [status, body, headers] of [
@@ -110,7 +126,9 @@ describe("the backfill's page reader", () => {
       [503, "<html>bad gateway</html>", {}],
     ] as const) {
       fake.answer = (_req, res) =>
-        res.writeHead(status, { "content-type": body.startsWith("{") ? "application/json" : "text/html", ...headers }).end(body);
+        res
+          .writeHead(status, { "content-type": body.startsWith("{") ? "application/json" : "text/html", ...headers })
+          .end(body);
       const fromReader = await read(fakeAccess(), { limit: 1 }, (user) => user).catch((error: unknown) => error);
       const fromSdk = await sdk.users.getUserList({ limit: 1 }).catch((error: unknown) => error);
       expect(fromReader).toBeInstanceOf(ClerkResponseError);
@@ -128,7 +146,9 @@ describe("the backfill's page reader", () => {
       res.write(text.slice(0, text.length / 2), () => res.destroy());
     };
     const converted: unknown[] = [];
-    const outcome = await read(fakeAccess(), { limit: 100 }, (user) => converted.push(user)).catch((error: unknown) => error);
+    const outcome = await read(fakeAccess(), { limit: 100 }, (user) => converted.push(user)).catch(
+      (error: unknown) => error,
+    );
     expect(outcome).toBeInstanceOf(Error);
     expect(toClerkApiFailure(outcome)).toMatchObject({ kind: "unavailable", status: null });
     expect(converted.length).toBeGreaterThan(0); // some users were read before the drop …

@@ -39,7 +39,7 @@ describe("the backfill's page splitter", () => {
     const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let round = 0; round < 200; round++) {
       const pieces: string[] = [];
-      for (let at = 0; at < text.length; ) {
+      for (let at = 0; at < text.length;) {
         const size = 1 + Math.floor(random() * 40);
         pieces.push(text.slice(at, at + size));
         at += size;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { getClerkClient } from "~/clerk/clerk-api.server";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { ClerkUserListStream, type ClerkApiAccess } from "~/clerk/clerk-user-list-stream.server";
@@ -159,6 +160,8 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
   // A failed page ends the run while other calls are still in flight: they must not go on retrying, and the
   // run returns only once they have settled, so nothing of it reaches Clerk afterwards.
   const runOver = new AbortController();
+  // Every call in flight listens for the end of the run: a range's page, plus the first three and a retry or two.
+  setMaxListeners(concurrency + 10, runOver.signal);
   const inFlight = new Set<Promise<unknown>>();
   const tracked = <T>(promise: Promise<T>): Promise<T> => {
     inFlight.add(promise);

@@ -13,7 +13,7 @@ import { JsonArrayElements } from "./json-array-elements";
  * costs ~3 ms (docs/benchmarks.md).
  *
  * It sends what the SDK sends (the same URL, query casing, bearer key and
- * Clerk-API-Version; tests/tools/user-list-stream-matches-the-sdk.test.ts keeps
+ * Clerk-API-Version; tests/tools/backfill-reads-pages-as-the-sdk-does.test.ts keeps
  * them equal) and turns an error answer into the SDK's error shape, so retries
  * and messages are decided in one place (`toClerkApiFailure`).
  */

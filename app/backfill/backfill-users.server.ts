@@ -209,7 +209,8 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
       const first = oldest[0].clerkCreatedAt;
       const last = newest[0].clerkCreatedAt;
       await walkRanges({
-        ranges: initialRanges(first, last, concurrency),
+        // No more ranges than pages: a small instance would otherwise cost a request per empty range.
+        ranges: initialRanges(first, last, Math.min(concurrency, Math.ceil(clerkCount / pageSize) || 1)),
         openEnd: last + 1,
         density: clerkCount / Math.max(1, last + 1 - first),
         concurrency,

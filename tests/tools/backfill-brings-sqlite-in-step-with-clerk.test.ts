@@ -71,6 +71,10 @@ describe("npm run sync:all against the stand-in", () => {
     const summary = await backfillUsersFromClerk({ clerk: clerkFor(standIn), limiter: UNLIMITED, db: db() });
     expect(summary).toMatchObject({ listed: USERS, created: 0, updated: 0, unchanged: USERS, skipped: 0, pruned: 0 });
     expect(tableSnapshot(db()).replace(/"synced_at":\d+/g, "")).toBe(before);
+    // 8 pages' worth of users: no more ranges than pages (the limiter would allow 64), so at most a full
+    // and a last page per range, plus the three first requests (oldest, newest, count).
+    expect(summary.ranges).toBeLessThanOrEqual(USERS / 500);
+    expect(summary.requests).toBeLessThanOrEqual((2 * USERS) / 500 + 3);
   });
 
   it("never lets older Clerk data overwrite newer data here, nor revives a user deleted here", async () => {

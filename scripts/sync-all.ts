@@ -100,8 +100,9 @@ async function main(argv: string[]): Promise<number> {
 
 // V8 lets the heap grow to about four times what is live before a full collection; a backfill
 // promotes garbage steadily (each page lives until it is written), so that was 100 MiB of
-// garbage at the peak. One and a half times keeps a million-user run under 250 MB for ~3 %
-// more CPU (docs/benchmarks.md). It applies from the next collection on.
+// garbage at the peak. One and a half times, with 8 MB semi-spaces (package.json's sync:all
+// script), keeps a million-user run near 210 MiB for a few % more CPU (docs/benchmarks.md).
+// This one applies from the next collection on; the semi-space size must be given at start.
 setFlagsFromString("--heap-growing-percent=50");
 
 runCli(main);

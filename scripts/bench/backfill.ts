@@ -59,6 +59,16 @@ interface CliRun {
   databasePath: string;
 }
 
+/** `node <these> scripts/sync-all.ts`, as package.json's sync:all script has them. */
+function syncAllNodeOptions(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  };
+  const match = /^node (.*) scripts\/sync-all\.ts$/.exec(scripts["sync:all"] ?? "");
+  if (!match) throw new Error(`package.json's sync:all is not "node … scripts/sync-all.ts": ${scripts["sync:all"]}`);
+  return match[1].split(" ");
+}
+
 function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), "clerk-sync-bench-backfill-"));
   const databasePath = join(dir, "app.db");
@@ -68,8 +78,8 @@ function runSyncAll(standIn: ClerkStandIn, profileDir?: string): Promise<CliRun>
     [
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
       ...(process.env.BENCH_CLI_NODE_FLAGS ? process.env.BENCH_CLI_NODE_FLAGS.split(" ") : []),
-      "--import",
-      "tsx",
+      // The node options `npm run sync:all` gives it (package.json), so what is measured is what people run.
+      ...syncAllNodeOptions(),
       "--import",
       join(ROOT, "scripts/bench/report-peak-memory.ts"),
       join(ROOT, "scripts/sync-all.ts"),

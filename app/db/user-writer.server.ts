@@ -264,7 +264,8 @@ export function upsertUsersFromClerk(
     const results = incoming.map((user) => {
       const result = decideUserWrite(stored.get(user.clerkId), user, source, now);
       const { clerkId, email, firstName, lastName, username, imageUrl, clerkCreatedAt, clerkUpdatedAt } = user;
-      const values = [
+      // In the INSERT's column order; the UPDATE takes the same values with clerk_id moved to its WHERE.
+      const row = () => [
         clerkId,
         email,
         firstName,
@@ -277,20 +278,10 @@ export function upsertUsersFromClerk(
         source,
       ];
       if (result.outcome === "created" || (result.outcome === "updated" && inserts.has(clerkId))) {
-        inserts.set(clerkId, values);
+        inserts.set(clerkId, row());
       } else if (result.outcome === "updated") {
-        statements.update.run(
-          email,
-          firstName,
-          lastName,
-          username,
-          imageUrl,
-          clerkCreatedAt,
-          clerkUpdatedAt,
-          now,
-          source,
-          clerkId,
-        );
+        const [id, ...fields] = row();
+        statements.update.run(...fields, id);
       } else {
         return result;
       }

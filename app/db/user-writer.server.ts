@@ -285,16 +285,8 @@ export function upsertUsersFromClerk(
       } else {
         return result;
       }
-      stored.set(clerkId, {
-        email,
-        firstName,
-        lastName,
-        username,
-        imageUrl,
-        clerkCreatedAt,
-        clerkUpdatedAt,
-        deletedAt: null,
-      });
+      // What was just written is what a repeat of this user in the same call is judged against.
+      stored.set(clerkId, { ...user, deletedAt: null });
       return result;
     });
     const rows = [...inserts.values()];

@@ -1,3 +1,6 @@
+// `remix dev` sets NODE_ENV=development before it reads this file, `remix build` production.
+const development = process.env.NODE_ENV === "development";
+
 /** @type {import('@remix-run/dev').AppConfig} */
 export default {
   ignoredRouteFiles: ["**/.*", "**/*.test.{ts,tsx}"],
@@ -6,6 +9,9 @@ export default {
   // `imports` (#crypto), which only resolve when Node loads it from node_modules
   // (docs/decisions/001). List an ESM-only package here by name, never a pattern.
   serverDependenciesToBundle: [],
+  // The development build has folders of its own, so `npm run dev` never overwrites the production
+  // build that `npm start` serves (build/ and public/build/).
+  ...(development ? { serverBuildPath: ".cache/dev/index.js", assetsBuildDirectory: ".cache/dev/assets" } : {}),
   future: {
     v3_fetcherPersist: true,
     v3_relativeSplatPath: true,

@@ -1,3 +1,4 @@
+import "./env-file.js";
 import { runCli } from "./cli-runner";
 import { webhookSend } from "./lib/webhook-send-command";
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isUserEventType, USER_EVENT_TYPES } from "~/clerk/clerk-user";
 import { ConfigError, readDatabaseConfig, readWebhookConfig } from "~/env.server";
+import { findClerk } from "./clerk-target";
 import {
   buildClerkEvent,
   clerkEventEnvelope,
@@ -21,8 +22,9 @@ export const WEBHOOK_SEND_HELP = `Send a signed Clerk webhook to the app, as Cle
     --to <url>         where to send it (default http://localhost:$PORT/api/webhooks/clerk, PORT=3000)
     --bad-signature    sign with a wrong secret, to watch the app reject it
 
-Signs with the first secret in CLERK_WEBHOOK_SIGNING_SECRET, and reads the outcome
-from webhook_events in the SQLite file at DATABASE_URL when it is on this machine.
+Signs with the first secret in CLERK_WEBHOOK_SIGNING_SECRET (the shell, then .env; without one, the
+secret of the offline stand-in \`npm run dev\` is running), and reads the outcome from webhook_events
+in the SQLite file at DATABASE_URL when it is on this machine.
 `;
 
 export interface CommandIo {
@@ -31,6 +33,8 @@ export interface CommandIo {
   stderr: { write(text: string): unknown };
   fetch?: typeof fetch;
   readFile?: (path: string) => string;
+  /** Where a running offline stand-in is found when env has no secret (default data/clerk-stand-in.control.json). */
+  standInControlFile?: string;
 }
 
 interface Outgoing {
@@ -133,8 +137,12 @@ export async function webhookSend(argv: string[], io: CommandIo): Promise<number
   let databasePath: string;
   try {
     databasePath = readDatabaseConfig(io.env).path;
-    // A deliberately bad signature needs no secret; a good one needs the app's.
-    if (!values["bad-signature"]) secret = readWebhookConfig(io.env).signingSecrets[0];
+    // A deliberately bad signature needs no secret; a good one needs the app's, or the running stand-in's.
+    if (!values["bad-signature"]) {
+      const clerk = await findClerk("webhook-secret", { env: io.env, controlFile: io.standInControlFile });
+      out(clerk.describe);
+      secret = readWebhookConfig(clerk.env).signingSecrets[0];
+    }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     err(error.message);

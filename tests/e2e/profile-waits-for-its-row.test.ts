@@ -55,6 +55,10 @@ test("after a minute without the row the page stops checking, says so, and Check
     await expect(checkAgain).toBeVisible({ timeout: 1_000 });
   }).toPass();
   await expect(profileField(page, "no-row")).toContainText("stopped checking");
+  // What to do, not a promise that the webhook is still coming.
+  await expect(profileField(page, "no-row")).toContainText("Sync User Data");
+  await expect(profileField(page, "no-row")).toContainText("npm run sync:all");
+  await expect(profileField(page, "no-row")).not.toContainText("has not arrived");
   await screenshot(page, "16-profile-stopped-checking");
 
   await checkAgain.click();

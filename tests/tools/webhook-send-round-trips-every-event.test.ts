@@ -41,6 +41,8 @@ async function send(args: string[], env: Record<string, string | undefined> = {}
     },
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
+    // No stand-in to fall back on unless a test starts one: a developer's running `npm run dev` must not answer.
+    standInControlFile: join(tmpdir(), "no-stand-in-here.control.json"),
   });
   return { code, stdout, stderr };
 }
@@ -61,7 +63,7 @@ describe("npm run webhook:send", () => {
     const created = await send(["user.created", "--user", "user_trigger_1", "--to", `${app.url}/api/webhooks/clerk`]);
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(
-      /^→ POST http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/clerk\n {2}user\.created for user_trigger_1 · svix-id msg_\w+ · signed with CLERK_WEBHOOK_SIGNING_SECRET\n← 200 OK {2}\{"ok":true,"outcome":"created"\}\n {2}webhook_events: processed, outcome created \(attempt 1\)\n$/,
+      /^Clerk: your instance's webhook signing secret \(from the shell\)\n→ POST http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/clerk\n {2}user\.created for user_trigger_1 · svix-id msg_\w+ · signed with CLERK_WEBHOOK_SIGNING_SECRET\n← 200 OK {2}\{"ok":true,"outcome":"created"\}\n {2}webhook_events: processed, outcome created \(attempt 1\)\n$/,
     );
     expect(userRow("user_trigger_1")).toEqual({
       email: "user_trigger_1@example.com",
@@ -149,7 +151,8 @@ describe("npm run webhook:send", () => {
 
     const noSecret = await send(["user.created"], { CLERK_WEBHOOK_SIGNING_SECRET: undefined });
     expect(noSecret.code).toBe(2);
-    expect(noSecret.stderr).toContain("CLERK_WEBHOOK_SIGNING_SECRET is not set.");
+    expect(noSecret.stderr).toContain("CLERK_WEBHOOK_SIGNING_SECRET is not set (neither in the shell nor in");
+    expect(noSecret.stderr).toContain("no offline Clerk stand-in is running");
   });
 
   it("is wired as an npm script", async () => {

@@ -27,3 +27,5 @@ export { generateUsers } from "./store/seed-generator.js";
 export { StateFile, StateFileInUse, STATE_SCHEMA_VERSION, type StateCounts } from "./store/state-file.js";
 export { consoleLogger, silentLogger, type Logger } from "./logger.js";
 export type { FrontendOptions } from "./frontend-api/frontend-api.js";
+export { callControl, resolveControlTarget, type ControlTarget } from "./control/control-client.js";
+export { DEFAULT_CONTROL_TOKEN_FILE, readControlTokenFile } from "./control/control-token.js";

@@ -66,7 +66,12 @@ export function processesWithFileOpen(path: string): number[] {
 }
 
 function hexAddress(hex: string): string {
-  if (hex.length === 8) return hex.match(/../g)!.reverse().map((byte) => parseInt(byte, 16)).join(".");
+  if (hex.length === 8)
+    return hex
+      .match(/../g)!
+      .reverse()
+      .map((byte) => parseInt(byte, 16))
+      .join(".");
   // IPv6: four 32-bit words, each little-endian.
   const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(""));
   const groups = words.join("").match(/.{4}/g)!;

@@ -27,7 +27,16 @@ export interface RunningScript {
   interrupt(): void;
 }
 
-const COPIED = ["app", "scripts", "drizzle", "public", "remix.config.js", "tsconfig.json", "package.json", ".env.example"];
+const COPIED = [
+  "app",
+  "scripts",
+  "drizzle",
+  "public",
+  "remix.config.js",
+  "tsconfig.json",
+  "package.json",
+  ".env.example",
+];
 
 export function copyProject(): ProjectCopy {
   const dir = mkdtempSync(join(tmpdir(), "clerk-sync-clone-"));
@@ -49,7 +58,7 @@ export function copyProject(): ProjectCopy {
     npm(script, args = [], env = {}) {
       const child = spawn("npm", ["run", "-s", script, ...(args.length ? ["--", ...args] : [])], {
         cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as Record<string, string> as NodeJS.ProcessEnv,
         stdio: ["ignore", "pipe", "pipe"],
         // Its own process group, as a terminal's foreground job is.
         detached: true,

@@ -77,7 +77,9 @@ describe("npm run dev offline, as a new user runs it", () => {
     expect(box.join("\n")).toContain(`${DEMO_USER.email} / ${DEMO_USER.password}`);
 
     const listening = listeningAddresses(processTree(dev.child.pid!));
-    expect(listening).toEqual(expect.arrayContaining([`127.0.0.1:${shell.PORT}`, `127.0.0.1:${shell.CLERK_STAND_IN_PORT}`]));
+    expect(listening).toEqual(
+      expect.arrayContaining([`127.0.0.1:${shell.PORT}`, `127.0.0.1:${shell.CLERK_STAND_IN_PORT}`]),
+    );
     // Remix's own dev server (live reload, port 3001 and up) included.
     expect(listening.length).toBeGreaterThanOrEqual(3);
     for (const address of listening) expect(address).toMatch(/^(127\.\d+\.\d+\.\d+|0:0:0:0:0:0:0:1):\d+$/);
@@ -94,7 +96,9 @@ describe("npm run dev offline, as a new user runs it", () => {
 
     const send = await npm("webhook:send", ["user.created"]).exited;
     expect(send.code).toBe(0);
-    expect(send.output.split("\n")[0]).toMatch(/^Clerk: the offline stand-in at http:\/\/127\.0\.0\.1:\d+ \(found through/);
+    expect(send.output.split("\n")[0]).toMatch(
+      /^Clerk: the offline stand-in at http:\/\/127\.0\.0\.1:\d+ \(found through/,
+    );
     expect(send.output).toContain("webhook_events: processed, outcome created (attempt 1)");
   });
 

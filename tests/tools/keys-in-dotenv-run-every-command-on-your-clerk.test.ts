@@ -6,6 +6,7 @@ import { buildClerkUser, clerkEvent } from "@clerk-sync/clerk-stand-in/testing";
 import { freePort, ROOT } from "../support/app-server";
 import { signBody } from "../support/clerk-webhooks";
 import { startFakeClerk, type FakeClerk } from "../support/fake-clerk";
+import { listeningAddresses, processTree } from "../support/processes";
 import { copyProject, type ProjectCopy, type RunningScript } from "../support/project-copy";
 
 /**
@@ -87,6 +88,10 @@ describe("keys in .env, nothing in the shell", () => {
     expect(dev.output()).toContain("Clerk keys from .env: running against your Clerk instance (clerk.fake-clerk.test)");
     expect(dev.output()).not.toContain("OFFLINE MODE");
     expect(await reaches(`http://127.0.0.1:${standInPort}/`)).toBe(false);
+    // A development server is for this machine, with real keys too: the app and Remix's own dev server.
+    const listening = listeningAddresses(processTree(dev.child.pid!));
+    expect(listening).toContain(`127.0.0.1:${appPort}`);
+    for (const address of listening) expect(address).toMatch(/^(127\.\d+\.\d+\.\d+|0:0:0:0:0:0:0:1):\d+$/);
 
     const home = await fetch(`http://127.0.0.1:${appPort}/`);
     expect(home.status).toBe(200);

@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,5 +112,21 @@ describe("npm run dev offline, as a new user runs it", () => {
     await dev.waitFor(/Users table brought in step with the stand-in: 1 added, 0 updated \(1 user in all\)\./);
     expect(demoRows()).toBe(1);
     await stopLikeCtrlC(dev);
+  });
+
+  it("start:offline builds for production first when build/ is missing or holds another kind of build", async () => {
+    expect(existsSync(join(project.dir, "build"))).toBe(false);
+    const first = npm("start:offline");
+    await first.waitFor(/OFFLINE MODE \(production build\)/);
+    expect(first.output()).toContain("No build yet: building first.");
+    expect(readFileSync(join(project.dir, "build", "index.js"), "utf8")).toMatch(/\bmode = "production"/);
+    await stopLikeCtrlC(first);
+
+    writeFileSync(join(project.dir, "build", "index.js"), 'var mode = "development";\nexport { mode };\n');
+    const second = npm("start:offline");
+    await second.waitFor(/OFFLINE MODE \(production build\)/);
+    expect(second.output()).toContain("build/ holds a development build: building for production first.");
+    expect(readFileSync(join(project.dir, "build", "index.js"), "utf8")).toMatch(/\bmode = "production"/);
+    await stopLikeCtrlC(second);
   });
 });

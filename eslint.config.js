@@ -30,6 +30,17 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware, and only the rules about promises: a promise nobody awaits or catches loses its error
+    // (an unhandled rejection ends the process), and one passed where a callback's result is ignored
+    // (an event handler) does the same.
+    files: ["**/*.ts", "**/*.tsx"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { attributes: false } }],
+    },
+  },
+  {
     files: ["app/**/*.tsx"],
     ...react.configs.flat.recommended,
     ...react.configs.flat["jsx-runtime"],

@@ -95,6 +95,57 @@ export function controlGuard(options: ControlGuardOptions): MiddlewareHandler<St
   };
 }
 
+/** Methods that change nothing on the Frontend API, whatever their query string says. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Frontend API writes (any method but GET, HEAD and OPTIONS, once `_method`
+ * is undone): only from the app's own pages. Cookies prove nothing here: a
+ * same-site page (another port on localhost) gets the `SameSite=Lax` cookies
+ * sent with its POSTs, and a cross-site form needs none to sign a browser in
+ * as its author. What the browser adds does: `Origin` on every POST and
+ * `Sec-Fetch-Site` on every request. A write with neither comes from a tool
+ * (curl, a test's Node client), not from a page, and is let through.
+ */
+export function frontendWritesFromTheAppOnly(allowsOrigin: (origin: string) => boolean): MiddlewareHandler<StandInEnv> {
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const refusal = refuseWrite(c.req.header("origin"), c.req.header("sec-fetch-site"), allowsOrigin);
+      if (refusal) throw refusal;
+    }
+    await next();
+  };
+}
+
+function refuseWrite(
+  origin: string | undefined,
+  fetchSite: string | undefined,
+  allowsOrigin: (origin: string) => boolean,
+): StandInError | null {
+  const addOrigin =
+    "An app on another origin is added with --app-origin, frontend.allowedOrigins or ClerkStandIn.allowOrigin().";
+  if (fetchSite?.toLowerCase() === "cross-site") {
+    return new StandInError(
+      403,
+      "origin_invalid",
+      "Forbidden origin",
+      "The Frontend API takes writes from the app's own pages only; this one came from another site (Sec-Fetch-Site: cross-site).",
+      { param_name: "Sec-Fetch-Site" },
+    );
+  }
+  if (origin === undefined && fetchSite === undefined) return null;
+  if (origin !== undefined && allowsOrigin(origin)) return null;
+  return new StandInError(
+    403,
+    "origin_invalid",
+    "Forbidden origin",
+    origin === undefined
+      ? `The Frontend API takes writes from the app's own pages only, and a browser's write names its Origin; this one named none. ${addOrigin}`
+      : `The Frontend API takes writes from the app's own pages only; this one came from ${JSON.stringify(origin)}. ${addOrigin}`,
+    { param_name: "Origin" },
+  );
+}
+
 function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }

@@ -30,6 +30,8 @@ async function start(options: StandInOptions): Promise<ClerkStandIn> {
     publishableKeyKind: "live",
     frontendHost: (url) => new URL(url).host,
     timeScale: 0,
+    // clerk-js' token refreshes below come from the app's page, which the Frontend API only takes writes from.
+    frontend: { allowedOrigins: [APP] },
     ...options,
   });
   running.push(standIn);

@@ -151,7 +151,7 @@ export type FapiHandler = (r: FapiRequest) => Response | Promise<Response>;
 export function fapiHandler(ctx: FrontendContext, handler: FapiHandler) {
   return async (c: StandInContext): Promise<Response> => {
     const url = new URL(c.req.url);
-    const params = await readParams(c, url);
+    const params = await readParams(c);
     return handler({ c, url, params, state: frontendStateFor(ctx), ctx });
   };
 }
@@ -498,12 +498,14 @@ function requireUser(store: UserStore, id: string): ClerkUserJSON {
   return user;
 }
 
-/** Form-encoded (what clerk-js sends) or JSON bodies, plus the query string minus clerk-js' bookkeeping. */
-async function readParams(c: StandInContext, url: URL): Promise<Record<string, string>> {
+/**
+ * A write's fields: its form-encoded (what clerk-js sends) or JSON body. Never
+ * the query string: a link or an `<img>` on any page can put anything there,
+ * and clerk-js only puts its own bookkeeping (`__clerk_api_version`,
+ * `_clerk_js_version`, `_clerk_session_id`, `_method`) there.
+ */
+async function readParams(c: StandInContext): Promise<Record<string, string>> {
   const params: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) {
-    if (!key.startsWith("_clerk") && !key.startsWith("__clerk") && key !== "_method") params[key] = value;
-  }
   if (c.req.method === "GET" || c.req.method === "HEAD") return params;
   const text = await readBody(c);
   if (!text.trim()) return params;

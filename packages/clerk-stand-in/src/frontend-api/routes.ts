@@ -1,5 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { clerkErrorBody, StandInError } from "../errors.js";
+import { frontendWritesFromTheAppOnly } from "../guards.js";
 import { sendError, sendJson, type StandInEnv } from "../http-util.js";
 import {
   activeSessions,
@@ -33,7 +34,8 @@ import {
 /**
  * The Frontend API, mounted at `/fapi`. The table below routes by the
  * method clerk-js means: it tunnels PATCH and DELETE through POST with
- * `?_method=`, which `untunnel` undoes before routing.
+ * `?_method=`, which `untunnel` undoes before routing. Every write under
+ * `/v1` must come from the app's origins; `/_testing` has its own guard.
  */
 export interface FrontendApiGuards {
   /** True for the app's own origins: the only ones answered with CORS. */
@@ -45,6 +47,7 @@ export interface FrontendApiGuards {
 export function frontendApiRoutes(ctx: FrontendContext, guards: FrontendApiGuards): Hono<StandInEnv> {
   const fapi = new Hono<StandInEnv>().basePath(FAPI_MOUNT);
   const on = (handler: FapiHandler) => fapiHandler(ctx, handler);
+  fapi.use("/v1/*", frontendWritesFromTheAppOnly(guards.allowsOrigin));
 
   fapi.get("/v1/environment", on(environment));
   fapi.patch("/v1/environment", on(environment));
@@ -101,12 +104,19 @@ export function frontendApiRoutes(ctx: FrontendContext, guards: FrontendApiGuard
   return mount;
 }
 
-/** The request with the method named by `?_method=` (clerk-js' tunnel), or as it came. */
+/** What clerk-js tunnels through POST (`"GET" !== method && "POST" !== method` in its request builder). */
+const TUNNELLED_METHODS = new Set(["PATCH", "PUT", "DELETE"]);
+
+/**
+ * A POST with the method its `?_method=` names (clerk-js' tunnel), or the
+ * request as it came. A GET stays a GET whatever its query says: a link or
+ * an `<img>` on any page can send one, cookies included.
+ */
 async function untunnel(request: Request): Promise<Request> {
+  if (request.method !== "POST") return request;
   const method = new URL(request.url).searchParams.get("_method")?.toUpperCase();
-  if (!method || method === request.method) return request;
-  const body = method === "GET" || method === "HEAD" ? undefined : await request.arrayBuffer();
-  return new Request(request.url, { method, headers: request.headers, body });
+  if (!method || !TUNNELLED_METHODS.has(method)) return request;
+  return new Request(request.url, { method, headers: request.headers, body: await request.arrayBuffer() });
 }
 
 /** Credentialed CORS for the app's origins only; a preflight from elsewhere gets no allowance. */

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface ReceivedWebhook {
@@ -17,9 +17,12 @@ export interface ReceivedWebhook {
 export async function startWebhookReceiver(answer: (request: { svixId: string; index: number }) => number = () => 204) {
   const received: ReceivedWebhook[] = [];
   const listeners = new Set<() => void>();
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => record(req, res, chunks));
+  });
+  const record = (req: IncomingMessage, res: ServerResponse, chunks: Buffer[]) => {
     const svixId = String(req.headers["svix-id"] ?? "");
     const status = answer({ svixId, index: received.length });
     received.push({
@@ -31,7 +34,7 @@ export async function startWebhookReceiver(answer: (request: { svixId: string; i
     });
     res.writeHead(status).end();
     for (const listener of listeners) listener();
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhooks/clerk`;
   return {

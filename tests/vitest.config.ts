@@ -13,7 +13,7 @@ export default defineConfig({
     pool: "forks",
     // Integration tests start real servers and SQLite files; a slow shared
     // machine must not turn that into a failure, so no per-test time limit.
-    testTimeout: 0,
-    hookTimeout: 0,
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
   },
 });

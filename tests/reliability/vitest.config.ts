@@ -15,7 +15,7 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: false,
     // Correctness only: speed lives in the bench scripts, so no per-test time limit.
-    testTimeout: 0,
-    hookTimeout: 0,
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
   },
 });

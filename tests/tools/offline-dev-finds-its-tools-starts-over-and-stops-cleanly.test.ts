@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -86,7 +87,7 @@ describe("npm run dev offline, as a new user runs it", () => {
     await until(() => demoRows() === 1);
   });
 
-  it("sync:all and webhook:send find the running stand-in by themselves and say so first", async () => {
+  it("sync:all and webhook:send find the running stand-in by themselves and say so first; clerk:stand-in -- env prints its export lines", async () => {
     const sync = await npm("sync:all").exited;
     expect(sync.code).toBe(0);
     expect(sync.output.split("\n")[0]).toBe(
@@ -100,6 +101,15 @@ describe("npm run dev offline, as a new user runs it", () => {
       /^Clerk: the offline stand-in at http:\/\/127\.0\.0\.1:\d+ \(found through/,
     );
     expect(send.output).toContain("webhook_events: processed, outcome created (attempt 1)");
+
+    const env = await npm("clerk:stand-in", ["env"]).exited;
+    expect(env.code).toBe(0);
+    expect(env.output).toMatch(/^export CLERK_SECRET_KEY='sk_live_[^']+'$/m);
+    expect(env.output).toMatch(/^export OFFLINE_MODE='1'$/m);
+    const evaluated = execFileSync("bash", ["-c", 'eval "$STAND_IN_ENV"; echo "$CLERK_API_URL"'], {
+      env: { PATH: process.env.PATH, STAND_IN_ENV: env.output },
+    });
+    expect(evaluated.toString().trim()).toBe(`http://127.0.0.1:${shell.CLERK_STAND_IN_PORT}`);
   });
 
   it("stops every process it started on Ctrl-C, with the database closed", async () => {

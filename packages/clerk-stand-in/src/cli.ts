@@ -1,10 +1,29 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import {
+  appEnvironment,
+  formatConfig,
+  formatDeleted,
+  formatDeliveries,
+  formatExports,
+  formatFaults,
+  formatReset,
+  formatSeeded,
+  formatUpdated,
+  formatUsers,
+  formatWait,
+  type DeliveryLog,
+  type FaultSnapshot,
+  type ResetResult,
+  type StandInConfig,
+  type UserList,
+} from "./cli-format.js";
 import { callControl, resolveControlTarget } from "./control/control-client.js";
 import { DEFAULT_CONTROL_TOKEN_FILE } from "./control/control-token.js";
 import { consoleLogger } from "./logger.js";
 import { startClerkStandIn } from "./server.js";
 import { StateFile } from "./store/state-file.js";
+import type { ClerkUserJSON } from "./store/user-json.js";
 
 /** Relative to where it is started: in this repository the same file `npm run dev` uses. */
 const DEFAULT_STATE_FILE = "data/clerk-stand-in.db";
@@ -33,33 +52,132 @@ Start one:
 Talk to a running one: --url <url>, else $CLERK_STAND_IN_URL, $CLERK_STAND_IN_PORT, the URL in
 ${DEFAULT_CONTROL_TOKEN_FILE}, http://127.0.0.1:4010. Its control token: --token <t>, else
 $CLERK_STAND_IN_CONTROL_TOKEN, else that file (written by npm run dev and by start; --token-file <file>).
-  reset [--state-file <file>]            users, sessions, deliveries and faults (keys stay); with no stand-in
-                                         running, empties the state file itself, keys included
-  seed <file.json> [--emit]              load users; --emit sends user.created webhooks
-  seed --count <n> [--emit]              generate n realistic users
-  users                                  list users
+  users                                  the users, as a table (times in UTC)
+  deliveries [--state failed]            the webhook delivery log, as a table
   update <id> [--first-name <s>] [--last-name <s>] [--email <address>]
                                          a "dashboard" edit; the app hears user.updated
   delete <id>                            delete a user; the app hears user.deleted
-  deliveries [--state failed]            the webhook delivery log
+  seed <file.json> [--emit]              load users; --emit sends user.created webhooks
+  seed --count <n> [--emit]              generate n realistic users
   wait                                   block until every delivery has settled
   fault deliveries --fail 2 | --drop 1 | --duplicate 1 | --reorder 3
   fault api --mode 500|429|hang [--count n] [--retry-after s]
   fault clear
   config                                 keys and URLs of the running stand-in
+  env                                    the app's environment as export lines:
+                                           eval "$(npm run -s clerk:stand-in -- env)"
+  reset [--state-file <file>]            users, sessions, deliveries and faults (keys stay); with no stand-in
+                                         running, empties the state file itself, keys included
+  --json                                 with any of these: the control API's answer as JSON, for scripts
 `;
 
+type Control = (path: string, method?: string, body?: unknown) => Promise<unknown>;
+
+interface CommandInput {
+  positionals: string[];
+  values: CommandValues;
+  control: Control;
+}
+
+type CommandValues = ReturnType<typeof parseCommand>["values"];
+
+/** A command's result, printed as JSON with `--json`, else by `text` for people. */
+interface Command {
+  run(input: CommandInput): Promise<unknown>;
+  text(result: unknown, input: CommandInput): string;
+}
+
+function command<T>(
+  run: (input: CommandInput) => Promise<T>,
+  text: (result: T, input: CommandInput) => string,
+): Command {
+  // `text` only ever receives what its own `run` returned.
+  return { run, text: text as Command["text"] };
+}
+
+const COMMANDS: Record<string, Command> = {
+  reset: command(
+    ({ values, control }) => reset(values["state-file"], control),
+    (result) => formatReset(result),
+  ),
+  seed: command(
+    async ({ values, positionals, control }) => {
+      const body = values.count
+        ? { count: Number(values.count), emit: values.emit }
+        : { users: readUsers(positionals[0]), emit: values.emit };
+      const result = (await control("/_control/seed", "POST", body)) as { count: number };
+      return { seeded: result.count };
+    },
+    (result, { values }) => formatSeeded(result, values.emit),
+  ),
+  users: command(
+    ({ control }) => control("/_control/users") as Promise<UserList>,
+    (list) => formatUsers(list),
+  ),
+  update: command(
+    ({ positionals, values, control }) =>
+      control(userPath(positionals[0], "update"), "PATCH", userPatch(values)) as Promise<ClerkUserJSON>,
+    (user) => formatUpdated(user),
+  ),
+  delete: command(
+    ({ positionals, control }) => control(userPath(positionals[0], "delete"), "DELETE") as Promise<{ id: string }>,
+    (result) => formatDeleted(result),
+  ),
+  deliveries: command(
+    ({ values, control }) =>
+      control(
+        `/_control/deliveries${values.state ? `?state=${encodeURIComponent(values.state)}` : ""}`,
+      ) as Promise<DeliveryLog>,
+    (log, { values }) => formatDeliveries(log, values.state),
+  ),
+  wait: command(
+    ({ control }) => control("/_control/deliveries/wait", "POST") as Promise<{ pending: number }>,
+    (result) => formatWait(result),
+  ),
+  config: command(
+    ({ control }) => control("/_control/config") as Promise<StandInConfig>,
+    (config) => formatConfig(config),
+  ),
+  env: command(
+    async ({ control }) => appEnvironment(((await control("/_control/config")) as StandInConfig).env),
+    (env) => formatExports(env),
+  ),
+  fault: command(
+    ({ positionals, values, control }) => fault(positionals[0], values, control) as Promise<FaultSnapshot>,
+    (faults) => formatFaults(faults),
+  ),
+};
+
 async function main(argv: string[]): Promise<void> {
-  const [command = "start", ...rest] = argv[0]?.startsWith("--") ? ["start", ...argv] : argv;
-  if (command === "help" || argv.includes("--help") || argv.includes("-h")) {
+  const [name = "start", ...rest] = argv[0]?.startsWith("--") ? ["start", ...argv] : argv;
+  if (name === "help" || argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(HELP);
     return;
   }
-  if (command === "start") return start(rest);
-  const { values, positionals } = parseArgs({
-    args: rest,
+  if (name === "start") return start(rest);
+  const chosen = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!chosen) {
+    process.stderr.write(`Unknown command: ${name}\n\n${HELP}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { values, positionals } = parseCommand(rest);
+  const target = resolveControlTarget({ url: values.url, token: values.token, tokenFile: values["token-file"] });
+  const input: CommandInput = {
+    values,
+    positionals,
+    control: (path, method = "GET", body) => callControl(target, path, method, body),
+  };
+  const result = await chosen.run(input);
+  process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : chosen.text(result, input)}\n`);
+}
+
+function parseCommand(args: string[]) {
+  return parseArgs({
+    args,
     allowPositionals: true,
     options: {
+      json: { type: "boolean", default: false },
       url: { type: "string" },
       token: { type: "string" },
       "token-file": { type: "string" },
@@ -78,37 +196,6 @@ async function main(argv: string[]): Promise<void> {
       "state-file": { type: "string", default: DEFAULT_STATE_FILE },
     },
   });
-  const target = resolveControlTarget({ url: values.url, token: values.token, tokenFile: values["token-file"] });
-  const control = (path: string, method = "GET", body?: unknown) => callControl(target, path, method, body);
-
-  switch (command) {
-    case "reset":
-      return print(await reset(values["state-file"]!, control));
-    case "seed": {
-      const body = values.count
-        ? { count: Number(values.count), emit: values.emit }
-        : { users: readUsers(positionals[0]), emit: values.emit };
-      const result = (await control("/_control/seed", "POST", body)) as { count: number };
-      return print({ seeded: result.count });
-    }
-    case "users":
-      return print(await control("/_control/users"));
-    case "update":
-      return print(await control(`/_control/users/${userId(positionals[0], "update")}`, "PATCH", userPatch(values)));
-    case "delete":
-      return print(await control(`/_control/users/${userId(positionals[0], "delete")}`, "DELETE"));
-    case "deliveries":
-      return print(await control(`/_control/deliveries${values.state ? `?state=${values.state}` : ""}`));
-    case "wait":
-      return print(await control("/_control/deliveries/wait", "POST"));
-    case "config":
-      return print(await control("/_control/config"));
-    case "fault":
-      return print(await fault(positionals[0], values, control));
-    default:
-      process.stderr.write(`Unknown command: ${command}\n\n${HELP}`);
-      process.exitCode = 2;
-  }
 }
 
 async function start(args: string[]): Promise<void> {
@@ -158,30 +245,20 @@ async function start(args: string[]): Promise<void> {
       ? "\n# State: memory only (--ephemeral)\n"
       : `\n# State: ${values["state-file"]} (users, sessions, keys; \`reset\` starts over, --ephemeral keeps nothing)\n`,
   );
-  const env = Object.entries(standIn.env())
-    .map(([key, value]) => `export ${key}='${value}'`)
-    .join("\n");
-  // An app refuses stand-in keys unless OFFLINE_MODE=1 says so on purpose (the app's env check).
   process.stdout.write(
-    `\n# Clerk stand-in on ${standIn.url} — paste into your shell or .env:\n${env}\nexport OFFLINE_MODE='1'\n\n`,
+    `\n# Clerk stand-in on ${standIn.url} — paste into your shell or .env (or: eval "$(npm run -s clerk:stand-in -- env)"):\n` +
+      `${formatExports(appEnvironment(standIn.env()))}\n\n`,
   );
   process.stdout.write(
     `# Its control token (for /_control and /fapi/_testing; also in ${values["token-file"]}, 0600):\n` +
-      `export CLERK_STAND_IN_CONTROL_TOKEN='${standIn.controlToken}'\n\n`,
+      `${formatExports({ CLERK_STAND_IN_CONTROL_TOKEN: standIn.controlToken })}\n\n`,
   );
-  const stop = async () => {
-    await standIn.close();
-    process.exit(0);
-  };
+  const stop = () => void standIn.close().finally(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
 
-async function fault(
-  kind: string | undefined,
-  values: Record<string, unknown>,
-  control: (path: string, method?: string, body?: unknown) => Promise<unknown>,
-) {
+async function fault(kind: string | undefined, values: Record<string, unknown>, control: Control) {
   if (kind === "clear") return control("/_control/faults", "DELETE");
   if (kind === "deliveries") {
     const counts: Record<string, number> = {};
@@ -202,12 +279,9 @@ async function fault(
 }
 
 /** The running stand-in resets itself (its keys stay, the app uses them); with none running, the file starts over. */
-async function reset(
-  statePath: string,
-  control: (path: string, method?: string) => Promise<unknown>,
-): Promise<unknown> {
+async function reset(statePath: string, control: Control): Promise<ResetResult> {
   try {
-    return await control("/_control/reset", "POST");
+    return (await control("/_control/reset", "POST")) as ResetResult;
   } catch (error) {
     if ((error as { cause?: { code?: string } }).cause?.code !== "ECONNREFUSED") throw error;
   }
@@ -215,10 +289,10 @@ async function reset(
   return { ok: true, stateFile: statePath, erased: erased ?? "nothing (no state file)" };
 }
 
-function userId(id: string | undefined, command: string): string {
+function userPath(id: string | undefined, command: string): string {
   if (!id)
     throw new Error(`${command} needs a user id (user_…): clerk-stand-in ${command} <id>; \`users\` lists them.`);
-  return encodeURIComponent(id);
+  return `/_control/users/${encodeURIComponent(id)}`;
 }
 
 /** The control API's dashboard edit: names, and the primary email replaced. */
@@ -236,10 +310,6 @@ function readUsers(path: string | undefined): unknown[] {
   if (!path) throw new Error("seed needs a file or --count");
   const parsed = JSON.parse(readFileSync(path, "utf8")) as unknown;
   return Array.isArray(parsed) ? parsed : (parsed as { users: unknown[] }).users;
-}
-
-function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -13,6 +13,8 @@ import {
   useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { clerkAuthOptions } from "~/auth.server";
+import { requireCanonicalOrigin } from "~/canonical-origin.server";
 import { NotFound } from "~/components/not-found";
 import { getEnv } from "~/env.server";
 import { useNonce } from "~/nonce";
@@ -34,7 +36,10 @@ export const meta: MetaFunction = ({ error }) => [
   { name: "description", content: "Your Clerk profile, kept in step with the app's own database." },
 ];
 
-export const loader = (args: LoaderFunctionArgs) => rootAuthLoader(args, () => ({ offlineMode: getEnv().offlineMode }));
+export const loader = (args: LoaderFunctionArgs) => {
+  requireCanonicalOrigin(args.request);
+  return rootAuthLoader(args, () => ({ offlineMode: getEnv().offlineMode }), clerkAuthOptions(args.request));
+};
 
 type RootData = { offlineMode?: boolean; clerkState?: unknown } | undefined;
 

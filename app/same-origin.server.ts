@@ -20,16 +20,21 @@ const FORM_DEADLINE_MS = 10_000;
 export type FormRead =
   { ok: true; form: URLSearchParams } | { ok: false; status: 400 | 403 | 408 | 413; message: string };
 
-/** The origins this request may legitimately come from. */
-export function ownOrigins(request: Request, publicOrigin: string | null): Set<string> {
-  const url = new URL(request.url);
-  const origins = new Set([url.origin]);
+/** The origin a proxy or tunnel says the browser used (X-Forwarded-Host/-Proto), or null when none says so. */
+export function forwardedOrigin(request: Request): string | null {
   // A forged X-Forwarded-* needs a custom header, which a cross-site page cannot send without CORS.
   const forwardedHost = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
-  if (forwardedHost) {
-    const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.slice(0, -1);
-    origins.add(`${proto}://${forwardedHost}`.toLowerCase());
-  }
+  if (!forwardedHost) return null;
+  const proto =
+    request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || new URL(request.url).protocol.slice(0, -1);
+  return `${proto}://${forwardedHost}`.toLowerCase();
+}
+
+/** The origins this request may legitimately come from. */
+export function ownOrigins(request: Request, publicOrigin: string | null): Set<string> {
+  const origins = new Set([new URL(request.url).origin]);
+  const forwarded = forwardedOrigin(request);
+  if (forwarded) origins.add(forwarded);
   if (publicOrigin) origins.add(publicOrigin);
   return origins;
 }

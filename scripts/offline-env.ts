@@ -64,9 +64,13 @@ export interface OfflineClerk {
   close(): Promise<void>;
 }
 
-/** True when the environment carries a real Clerk instance's keys: then nothing offline starts. */
-export function hasRealClerkKeys(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env.CLERK_SECRET_KEY?.trim() && env.CLERK_PUBLISHABLE_KEY?.trim());
+/**
+ * "both" when the environment (the shell, then .env) carries a Clerk instance's keys: then nothing offline
+ * starts. "partial" is a mistake worth stopping for, not a reason to go offline silently.
+ */
+export function realClerkKeys(env: NodeJS.ProcessEnv = process.env): "both" | "partial" | "none" {
+  const set = [env.CLERK_SECRET_KEY, env.CLERK_PUBLISHABLE_KEY].filter((key) => key?.trim()).length;
+  return set === 2 ? "both" : set === 1 ? "partial" : "none";
 }
 
 function portFrom(value: string | undefined, fallback: number): number {
@@ -141,6 +145,8 @@ export async function startOfflineClerk(options: OfflineClerkOptions = {}): Prom
     // password): it listens on loopback only unless HOST asks for more.
     HOST: process.env.HOST?.trim() || "127.0.0.1",
     OFFLINE_MODE: "1",
+    // The one origin the stand-in serves: a page opened as 127.0.0.1 is redirected here (app/canonical-origin.server.ts).
+    APP_URL: appUrl,
     CLERK_TELEMETRY_DISABLED: "1",
     CLERK_SIGN_IN_URL: "/sign-in",
     CLERK_SIGN_UP_URL: "/sign-up",

@@ -71,7 +71,7 @@ describe("configuration is validated once, naming the variable at fault", () => 
   });
 
   it("keeps Clerk's own CLERK_API_URL, trailing slash removed", () => {
-    expect(loadAppEnv({ ...valid, CLERK_API_URL: "http://localhost:4010/" }).clerk.apiUrl).toBe(
+    expect(loadAppEnv({ ...valid, CLERK_API_URL: "http://localhost:4010/", OFFLINE_MODE: "1" }).clerk.apiUrl).toBe(
       "http://localhost:4010",
     );
   });

@@ -6,7 +6,6 @@ import { sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { ConfigError, readDatabaseConfig, type DatabaseConfig } from "~/env.server";
-import { REQUEST_PATH_BUSY_TIMEOUT_MS } from "./lock-retry.server";
 import * as schema from "./schema";
 
 export type AppDatabase = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -101,12 +100,15 @@ export function openDatabase(config: DatabaseConfig = readDatabaseConfig()): App
 }
 
 /**
- * The server answers requests on one event loop: SQLite may block it only a few
- * milliseconds per attempt, and the rest of SQLITE_BUSY_TIMEOUT_MS is waited
- * asynchronously by withLockRetry. CLIs keep SQLite's own (blocking) wait.
+ * The server answers requests on one event loop, and SQLite's busy_timeout is a
+ * wait on it: so none. A write that finds the lock held fails at once, and
+ * withLockRetry waits out SQLITE_BUSY_TIMEOUT_MS asynchronously, one prober for
+ * all waiters. Reads do not wait for a writer in WAL mode. The CLIs keep SQLite's
+ * own blocking wait (openDatabase): they answer nobody meanwhile, and a backfill
+ * that cannot write has nothing better to do than pause (docs/database.md).
  */
-export function waitForLocksOffTheEventLoop(db: AppDatabase, config: DatabaseConfig = readDatabaseConfig()): void {
-  db.$client.pragma(`busy_timeout = ${Math.min(REQUEST_PATH_BUSY_TIMEOUT_MS, config.busyTimeoutMs)}`);
+export function waitForLocksOffTheEventLoop(db: AppDatabase): void {
+  db.$client.pragma("busy_timeout = 0");
 }
 
 // Remix's dev server re-imports modules on every change; keep one handle per process.

@@ -2,18 +2,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { log } from "~/logger.server";
 
 /**
- * better-sqlite3 waits out `busy_timeout` synchronously, on the event loop: while
- * another process holds the write lock, one waiting webhook would stall every
- * other request. So the server's connection waits only a few milliseconds inside
- * SQLite (REQUEST_PATH_BUSY_TIMEOUT_MS) and the rest of the configured budget is
- * waited here, between attempts, where other requests can run.
+ * better-sqlite3 waits out `busy_timeout` synchronously, on the event loop, so
+ * the server's connection has none (db.server.ts): a transaction that finds the
+ * write lock held elsewhere fails at once, and the waiting happens here, where
+ * other requests run meanwhile.
+ *
+ * Writers that found the lock held wait in one queue per process. Only the first
+ * probes the lock (tries its transaction again, with a growing backoff); once it
+ * gets through, the next is woken, and so on in arrival order. A hundred waiters
+ * therefore cost the event loop what one does. Each gives up when its own
+ * SQLITE_BUSY_TIMEOUT_MS is spent, and the caller answers 503 + Retry-After.
  */
 
-/** What SQLite may spend waiting for a lock on the event loop, per attempt. */
-export const REQUEST_PATH_BUSY_TIMEOUT_MS = 10;
-
-const FIRST_BACKOFF_MS = 5;
-const MAX_BACKOFF_MS = 100;
+const FIRST_BACKOFF_MS = 2;
+const MAX_BACKOFF_MS = 50;
 
 export class DatabaseBusyError extends Error {
   override name = "DatabaseBusyError";
@@ -38,27 +40,94 @@ export interface LockRetryOptions {
   label: string;
 }
 
+interface QueuedWriter {
+  wake(): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Whose turn it is to probe the lock; the rest wait in arrival order. */
+class LockWaitQueue {
+  private probing = false;
+  private readonly waiting: QueuedWriter[] = [];
+
+  get isEmpty(): boolean {
+    return !this.probing && this.waiting.length === 0;
+  }
+
+  /** Resolves on this writer's turn; rejects with DatabaseBusyError if `deadline` comes first. */
+  waitForTurn(started: number, deadline: number): Promise<void> {
+    if (this.isEmpty) {
+      this.probing = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const writer: QueuedWriter = {
+        wake: resolve,
+        timer: setTimeout(
+          () => {
+            this.waiting.splice(this.waiting.indexOf(writer), 1);
+            reject(new DatabaseBusyError(Math.round(performance.now() - started)));
+          },
+          Math.max(0, deadline - performance.now()),
+        ),
+      };
+      this.waiting.push(writer);
+    });
+  }
+
+  passTurn(): void {
+    const next = this.waiting.shift();
+    if (!next) {
+      this.probing = false;
+      return;
+    }
+    clearTimeout(next.timer);
+    // A macrotask, not a microtask: pending requests get the event loop between two writers.
+    setImmediate(next.wake);
+  }
+}
+
+const queue = new LockWaitQueue();
+
 /**
- * Runs `attempt` (a synchronous transaction) until it gets the lock, yielding to
- * the event loop between attempts with a growing backoff. Throws
- * DatabaseBusyError once `totalMs` is spent; the caller answers 503 + Retry-After.
- * Only safe for work that SQLite rolled back when it said busy, which is every
- * transaction: BEGIN IMMEDIATE fails before anything is written.
+ * Runs `attempt` (a synchronous transaction) once it gets the lock; throws
+ * DatabaseBusyError once `totalMs` is spent. Only safe for work that SQLite
+ * rolled back when it said busy, which is every transaction: BEGIN IMMEDIATE
+ * fails before anything is written, and better-sqlite3 rolls back a deferred
+ * one that could not take the lock to write.
  */
 export async function withLockRetry<T>(attempt: () => T, options: LockRetryOptions): Promise<T> {
   const started = performance.now();
-  let backoff = FIRST_BACKOFF_MS;
-  for (let tries = 1; ; tries++) {
+  const deadline = started + options.totalMs;
+  // With writers already waiting, a newcomer queues behind them rather than probing too.
+  let foundItBusy = false;
+  if (queue.isEmpty) {
     try {
       return attempt();
     } catch (error) {
       if (!isDatabaseBusy(error)) throw error;
-      const waited = performance.now() - started;
-      const remaining = options.totalMs - waited;
-      if (remaining <= 0) throw new DatabaseBusyError(Math.round(waited));
-      if (tries === 1) log.debug("database_busy", { label: options.label });
-      await sleep(Math.min(backoff * (0.5 + Math.random()), remaining));
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      foundItBusy = true;
     }
+  }
+  log.debug("database_busy", { label: options.label });
+  await queue.waitForTurn(started, deadline);
+  try {
+    let backoff = FIRST_BACKOFF_MS;
+    // Woken because the writer before got through (or gave up): the lock may well be free, so try at once.
+    for (let wait = foundItBusy; ; wait = true) {
+      if (wait) {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw new DatabaseBusyError(Math.round(performance.now() - started));
+        await sleep(Math.min(backoff * (0.5 + Math.random()), remaining));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+      try {
+        return attempt();
+      } catch (error) {
+        if (!isDatabaseBusy(error)) throw error;
+      }
+    }
+  } finally {
+    queue.passTurn();
   }
 }

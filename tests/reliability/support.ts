@@ -1,10 +1,11 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll } from "vitest";
-import { startBuiltApp, type RunningApp } from "../support/app-server";
+import { ROOT, startBuiltApp, type RunningApp } from "../support/app-server";
 import { signBody, type SignOptions } from "../support/clerk-webhooks";
 import { TEST_WEBHOOK_SECRET } from "../support/test-env";
 
@@ -134,4 +135,33 @@ export function counts(databasePath: string): { users: number; events: number } 
   } finally {
     db.close();
   }
+}
+
+const lockHolder = `
+  const Database = require(${JSON.stringify(`${ROOT}node_modules/better-sqlite3`)});
+  const db = new Database(process.argv[1]);
+  db.exec("BEGIN IMMEDIATE");
+  process.stdout.write("held\\n");
+  setTimeout(() => (db.exec("COMMIT"), db.close()), Number(process.argv[2]));
+`;
+
+export interface LockHeldElsewhere {
+  /** Once the other process has the write lock. */
+  held: Promise<void>;
+  /** Once it has committed and exited. */
+  released: Promise<void>;
+}
+
+/** Another process (the backfill, an operator's sqlite3 shell) holding the write lock on the file for `ms`. */
+export function holdWriteLockElsewhere(databasePath: string, ms: number): LockHeldElsewhere {
+  const child = spawn(process.execPath, ["-e", lockHolder, databasePath, String(ms)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return {
+    held: new Promise((resolve, reject) => {
+      child.stdout!.once("data", () => resolve());
+      child.once("exit", (code) => reject(new Error(`The lock holder exited (${code}) before taking the lock.`)));
+    }),
+    released: new Promise((resolve) => child.once("exit", () => resolve())),
+  };
 }

@@ -1,12 +1,14 @@
+import "./env-file.js";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
-import { formatSummary, progressFor } from "~/backfill/backfill-report.server";
+import { formatStopped, formatSummary, progressFor } from "~/backfill/backfill-report.server";
 import { backfillUsersFromClerk, BackfillStopped, defaultConcurrency } from "~/backfill/backfill-users.server";
 import { limiterSettingsFor, limiterSettingsForRate, rateLimitForSecretKey } from "~/clerk/clerk-rate-limiter.server";
 import { CLERK_MAX_PAGE_SIZE } from "~/clerk/clerk-user-pages.server";
 import { openDatabase } from "~/db/db.server";
 import { readClerkConfig, readDatabaseConfig } from "~/env.server";
 import { CliFailure, runCli, UsageError } from "./cli-runner";
+import { findClerk } from "./lib/clerk-target";
 
 const HELP = `Bring SQLite's users table in step with Clerk (backfill, and optionally reconcile).
 
@@ -19,7 +21,8 @@ const HELP = `Bring SQLite's users table in step with Clerk (backfill, and optio
                      98/s for an sk_live_ key, 9.8/s for sk_test_; Clerk allows 1000 and 100 per 10 s)
     --concurrency N  created_at ranges walked at once (default: enough to cover 400 ms a page: 40 on production)
 
-Reads CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, CLERK_API_URL and DATABASE_URL.
+Reads CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, CLERK_API_URL and DATABASE_URL (the shell, then .env);
+without keys, the offline stand-in that \`npm run dev\` is running.
 Safe to run again at any time: it changes only what differs, and never revives a deleted user.
 `;
 
@@ -64,7 +67,9 @@ async function main(argv: string[]): Promise<number> {
   const rate = positiveNumber("--rate", values.rate, false);
   const concurrencyFlag = positiveNumber("--concurrency", values.concurrency, true, 256);
 
-  const clerk = readClerkConfig();
+  const target = await findClerk("api-keys");
+  process.stdout.write(`${target.describe}\n`);
+  const clerk = readClerkConfig(target.env);
   const database = readDatabaseConfig();
   const limiter = rate ? limiterSettingsForRate(rate) : limiterSettingsFor(rateLimitForSecretKey(clerk.secretKey));
 
@@ -88,11 +93,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (!(error instanceof BackfillStopped)) throw error;
-    throw new CliFailure(
-      `\n${error.message}\n` +
-        (error.done > 0 ? "The users imported so far are saved. " : "") +
-        "Fix the cause and run `npm run sync:all` again: it is safe to repeat.",
-    );
+    throw new CliFailure(formatStopped(error));
   } finally {
     db.$client.close();
   }

@@ -1,6 +1,7 @@
 import cliProgress from "cli-progress";
-import type { BackfillProgress, BackfillSummary } from "./backfill-users.server";
+import type { BackfillProgress, BackfillStopped, BackfillSummary } from "./backfill-users.server";
 import type { RetryEvent } from "~/clerk/clerk-retry.server";
+import { MAX_CLOCK_SKEW_MS } from "~/db/user-writer.server";
 
 /**
  * What `sync:all` shows while it runs: a redrawn bar on a terminal, plain lines
@@ -16,6 +17,9 @@ export interface ProgressStream {
 }
 
 const number = (n: number) => n.toLocaleString("en-US");
+
+/** "1 user", "1,200 users". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${number(n)} ${n === 1 ? one : many}`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
 function describeRetry(event: RetryEvent): string {
@@ -23,7 +27,7 @@ function describeRetry(event: RetryEvent): string {
     const why = event.retryAfterSeconds === null ? "no Retry-After given" : "as Retry-After asks";
     return `Clerk is rate-limiting (429): waiting ${seconds(event.waitMs)}, ${why}`;
   }
-  return `${event.reason}: retry ${event.attempt + 1}/${event.maxAttempts} in ${seconds(event.waitMs)}`;
+  return `${event.reason.replace(/\.$/, "")}: retry ${event.attempt + 1}/${event.maxAttempts} in ${seconds(event.waitMs)}`;
 }
 
 /** Plain lines: one per committed page, at most one a second (plus the last), and every retry. */
@@ -40,13 +44,13 @@ export function lineProgress(stream: ProgressStream, clock: () => number = Date.
       lastDone = done;
       const rate = Math.round(done / Math.max((at - startedAt) / 1000, 0.001));
       const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
-      stream.write(`sync:all ${number(done)}/${number(total)} users (${percent}%) · ${number(rate)} users/s\n`);
+      stream.write(`sync:all ${number(done)}/${plural(total, "user")} (${percent}%) · ${number(rate)} users/s\n`);
     },
     retry(event) {
       stream.write(`sync:all ${describeRetry(event)}\n`);
     },
     checkingMissing(candidates) {
-      stream.write(`sync:all checking ${number(candidates)} stored users that Clerk did not list\n`);
+      stream.write(`sync:all checking ${plural(candidates, "stored user")} that Clerk did not list\n`);
     },
     end() {},
   };
@@ -86,7 +90,7 @@ export function barProgress(stream: ProgressStream, clock: () => number = Date.n
       bar.update({ status: `· ${describeRetry(event)}` });
     },
     checkingMissing(candidates) {
-      bar.update({ status: `· checking ${number(candidates)} users Clerk did not list` });
+      bar.update({ status: `· checking ${plural(candidates, "user")} Clerk did not list` });
     },
     end() {
       if (started) bar.stop();
@@ -102,13 +106,21 @@ export function formatSummary(summary: BackfillSummary, options: { prune: boolea
   const rate = Math.round(summary.listed / Math.max(summary.elapsedMs / 1000, 0.001));
   const lines = [
     summary.dryRun
-      ? `Dry run: read ${number(summary.listed)} users from Clerk in ${seconds(summary.elapsedMs)}. Nothing was written; a real run would do this:`
-      : `Synced ${number(summary.listed)} users from Clerk in ${seconds(summary.elapsedMs)} (${number(rate)} users/s, ${summary.pages} pages).`,
+      ? `Dry run: read ${plural(summary.listed, "user")} from Clerk in ${seconds(summary.elapsedMs)}. Nothing was written; a real run would do this:`
+      : `Synced ${plural(summary.listed, "user")} from Clerk in ${seconds(summary.elapsedMs)} (${number(rate)} users/s, ${plural(summary.pages, "page")}).`,
     `  created    ${number(summary.created)}`,
     `  updated    ${number(summary.updated)}`,
     `  unchanged  ${number(summary.unchanged)}`,
-    `  skipped    ${number(summary.skipped)}${summary.skipped ? `  (${number(summary.skippedStale)} older than stored, ${number(summary.skippedDeleted)} deleted here)` : ""}`,
+    `  skipped    ${number(summary.skipped)}${summary.skipped ? `  (${skippedWhy(summary)})` : ""}`,
   ];
+  if (summary.skippedFuture) {
+    const shown = summary.futureDatedIds;
+    const more = summary.skippedFuture - shown.length;
+    lines.push(
+      `  not stored: updated_at more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of this machine's clock (check it): ` +
+        `${shown.join(", ")}${more > 0 ? `, … and ${number(more)} more` : ""}`,
+    );
+  }
   if (options.prune)
     lines.push(
       `  pruned     ${number(summary.pruned)}${summary.pruned ? "  (no longer in Clerk: tombstoned as user.deleted would)" : ""}`,
@@ -121,7 +133,25 @@ export function formatSummary(summary: BackfillSummary, options: { prune: boolea
     );
   }
   if (summary.rateLimitWaits || summary.retries) {
-    lines.push(`  (waited out ${summary.rateLimitWaits} rate limits and retried ${summary.retries} failed requests)`);
+    lines.push(
+      `  (waited out ${plural(summary.rateLimitWaits, "rate limit")} and retried ${plural(summary.retries, "failed request")})`,
+    );
   }
   return lines.join("\n") + "\n";
+}
+
+function skippedWhy(summary: BackfillSummary): string {
+  const why = [`${number(summary.skippedStale)} older than stored`, `${number(summary.skippedDeleted)} deleted here`];
+  if (summary.skippedFuture) why.push(`${number(summary.skippedFuture)} dated in the future`);
+  return why.join(", ");
+}
+
+/** What the command prints when the run stopped: the reason, then what was kept and what to do. */
+export function formatStopped(stopped: BackfillStopped): string {
+  if (stopped.dryRun) return `\n${stopped.message}\nNothing was written: this was a dry run.`;
+  return (
+    `\n${stopped.message}\n` +
+    (stopped.done > 0 ? "The users imported so far are saved. " : "") +
+    "Fix the cause and run `npm run sync:all` again: it is safe to repeat."
+  );
 }

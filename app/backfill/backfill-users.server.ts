@@ -1,5 +1,4 @@
 import { setMaxListeners } from "node:events";
-import { getClerkClient } from "~/clerk/clerk-api.server";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { ClerkUserListStream, type ClerkApiAccess } from "~/clerk/clerk-user-list-stream.server";
 import {
@@ -24,7 +23,7 @@ import {
 } from "~/clerk/clerk-user-pages.server";
 import { getDb, type AppDatabase } from "~/db/db.server";
 import { ListedClerkIds } from "~/db/listed-clerk-ids.server";
-import { tombstoneUsersFromClerk, upsertUsersFromClerk, type UserWriteOutcome } from "~/db/user-writer.server";
+import { tombstoneUsersFromClerk, upsertUsersFromClerk, type UserWriteResult } from "~/db/user-writer.server";
 import { CreatedAtRange, initialRanges } from "./created-at-ranges.server";
 
 /**
@@ -80,10 +79,14 @@ export interface BackfillSummary {
   created: number;
   updated: number;
   unchanged: number;
-  /** Older than what is stored, or deleted here: left alone. */
+  /** Older than what is stored, deleted here, or dated in the future: left alone. */
   skipped: number;
   skippedStale: number;
   skippedDeleted: number;
+  /** Clerk's `updated_at` is beyond the clock-skew tolerance (decision 006): refused, as the webhook refuses it. */
+  skippedFuture: number;
+  /** The first FUTURE_IDS_SHOWN of those, to look up. */
+  futureDatedIds: string[];
   /** Only with `prune`: stored users Clerk no longer has, tombstoned (or that would be, in a dry run). */
   pruned: number;
   prunedIds: string[];
@@ -98,17 +101,20 @@ export interface BackfillSummary {
   requestsPerSecond: number;
 }
 
-/** The run stopped: pages before `done` are committed; running again is safe. */
+/** The run stopped: pages before `done` are committed (none in a dry run); running again is safe. */
 export class BackfillStopped extends Error {
   override name = "BackfillStopped";
   constructor(
     message: string,
     readonly done: number,
     cause?: unknown,
+    readonly dryRun = false,
   ) {
     super(message, { cause });
   }
 }
+
+const FUTURE_IDS_SHOWN = 20;
 
 /** Pruning that would erase more than this share of the live users needs --force. */
 export const MASS_PRUNE_SHARE = 0.5;
@@ -147,6 +153,8 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
     skipped: 0,
     skippedStale: 0,
     skippedDeleted: 0,
+    skippedFuture: 0,
+    futureDatedIds: [],
     pruned: 0,
     prunedIds: [],
     rateLimitWaits: 0,
@@ -179,7 +187,6 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
       progress.retry(event);
     },
   };
-  const client = getClerkClient(options.clerk);
   const pages = new ClerkUserListStream(options.clerk);
   const listed = options.prune ? new ListedClerkIds(db) : null;
   let total = 0;
@@ -187,7 +194,7 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
   // Several pages in one transaction when they arrived together: a commit costs as much as writing a page.
   const write = (pages: readonly ClerkUserFields[][]) => {
     const results = upsertUsersFromClerk(pages.length === 1 ? pages[0] : pages.flat(), "backfill", db, { dryRun });
-    for (const { outcome } of results) count(summary, outcome);
+    for (const result of results) count(summary, result);
     for (const users of pages) {
       const ids = users.map((user) => user.clerkId);
       listed?.add(ids);
@@ -202,7 +209,7 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
     const [oldest, newest, clerkCount] = await Promise.all([
       tracked(listClerkUsers(pages, { limit: 1, orderBy: "+created_at" }, call)),
       tracked(listClerkUsers(pages, { limit: 1, orderBy: "-created_at" }, call)),
-      tracked(countClerkUsers(client, call)),
+      tracked(countClerkUsers(pages, call)),
     ]);
     total = clerkCount;
     if (oldest !== CURSOR_GONE && newest !== CURSOR_GONE && oldest.length > 0 && newest.length > 0) {
@@ -234,16 +241,11 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
         progress.checkingMissing?.(candidates.length);
         // A user who signed up after the walk passed their place arrives by webhook and is not in
         // the listing: ask Clerk about each candidate, and tombstone only those it no longer has.
-        const present = await tracked(clerkIdsStillPresent(client, candidates, call));
+        const present = await tracked(clerkIdsStillPresent(pages, candidates, call));
         const gone = candidates.filter((id) => !present.has(id));
         const live = listed.liveUserCount();
         if (!options.force && gone.length > MASS_PRUNE_MIN && gone.length > live * MASS_PRUNE_SHARE) {
-          throw new BackfillStopped(
-            `Refusing to tombstone ${gone.length} of the ${live} stored users: Clerk no longer lists them. ` +
-              "If CLERK_SECRET_KEY belongs to another instance (development instead of production?), " +
-              "this would erase them for good. Check the key, see the list with --dry-run, and add --force if it is right.",
-            summary.listed,
-          );
+          throw new BackfillStopped(massPruneRefusal(gone.length, live, dryRun), summary.listed, undefined, dryRun);
         }
         const results = tombstoneUsersFromClerk(gone, "backfill", db, { dryRun });
         for (const result of results) {
@@ -259,9 +261,10 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
     const reason =
       error instanceof ClerkCallFailed ? error.message : error instanceof Error ? error.message : String(error);
     throw new BackfillStopped(
-      `Stopped after ${summary.listed} users (page ${summary.pages + 1}): ${reason}`,
+      `Stopped after ${summary.listed} user${summary.listed === 1 ? "" : "s"} (page ${summary.pages + 1}): ${reason}`,
       summary.listed,
       error,
+      dryRun,
     );
   } finally {
     runOver.abort();
@@ -379,7 +382,15 @@ async function walkRanges(plan: RangeWalkPlan): Promise<void> {
   if (failure) throw (failure as { error: unknown }).error;
 }
 
-function count(summary: BackfillSummary, outcome: UserWriteOutcome): void {
+/** A tombstone is final: a dry run says what a real run would refuse, and how to see the list. */
+function massPruneRefusal(gone: number, live: number, dryRun: boolean): string {
+  const what = `tombstone ${gone} of the ${live} stored users: Clerk no longer lists them. If CLERK_SECRET_KEY belongs to another instance (development instead of production?), `;
+  return dryRun
+    ? `A real run would refuse to ${what}that would erase them for good. Check the key; add --force to this dry run to list them, and to a real run if it is right.`
+    : `Refusing to ${what}this would erase them for good. Check the key; \`--prune --dry-run --force\` lists them and writes nothing; add --force to a real run if it is right.`;
+}
+
+function count(summary: BackfillSummary, { outcome, clerkId }: UserWriteResult): void {
   switch (outcome) {
     case "created":
       summary.created++;
@@ -397,6 +408,11 @@ function count(summary: BackfillSummary, outcome: UserWriteOutcome): void {
     case "tombstoned":
       summary.skipped++;
       summary.skippedDeleted++;
+      break;
+    case "future_dated":
+      summary.skipped++;
+      summary.skippedFuture++;
+      if (summary.futureDatedIds.length < FUTURE_IDS_SHOWN) summary.futureDatedIds.push(clerkId);
       break;
     default:
       // deleted/already_deleted come only from tombstoning, never from an upsert.

@@ -58,6 +58,7 @@ export class CreatedAtRange {
     const to = this.to;
     let users = to === null ? [...page] : page.filter((user) => user.clerkCreatedAt < to);
     const reachedEnd = page.length < limit || users.length < page.length;
+    if (!reachedEnd) this.expectProgress(page[page.length - 1], wasFallback);
     if (wasFallback) users = users.filter((user) => !this.tiedWithCursor.has(user.clerkId));
     const last = users.at(-1);
     if (last) {
@@ -77,6 +78,19 @@ export class CreatedAtRange {
     this.listed += users.length;
     if (reachedEnd) this.done = true;
     return users;
+  }
+
+  /**
+   * A full page must end past the cursor, or the next page would be asked from
+   * the same place: a Clerk that ignores `starting_after` would be walked for ever.
+   */
+  private expectProgress(last: ClerkUserFields, wasFallback: boolean): void {
+    const cursor = this.cursor;
+    if (!cursor) return;
+    const before = last.clerkCreatedAt < cursor.createdAt;
+    // After a lost cursor the page starts again at the cursor's instant: users read there are expected back.
+    const readAlready = last.clerkId === cursor.id || (!wasFallback && this.tiedWithCursor.has(last.clerkId));
+    if (before || readAlready) throw new CursorDidNotMove(cursor.id);
   }
 
   /** Where the unread part starts (ms). */
@@ -109,6 +123,17 @@ export class CreatedAtRange {
     const rest = new CreatedAtRange(middle, this.to);
     this.to = middle;
     return rest;
+  }
+}
+
+/** Clerk answered the page after a cursor with users already read: walking on would never end. */
+export class CursorDidNotMove extends Error {
+  override name = "CursorDidNotMove";
+  constructor(readonly cursor: string) {
+    super(
+      `Clerk answered the page after ${cursor} (starting_after) with users already read: ` +
+        "its cursor did not move, so the walk would never end.",
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { createClerkClient, type ClerkClient } from "@clerk/backend";
 import { isClerkAPIResponseError } from "@clerk/remix/errors";
 import { readClerkConfig, type ClerkConfig } from "~/env.server";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
-import { ClerkResponseError } from "./clerk-user-list-stream.server";
+import { ClerkAnswerMalformed, ClerkResponseError } from "./clerk-user-list-stream.server";
 
 /**
  * The app's only door to Clerk's Backend API. It is the real SDK pointed at
@@ -35,6 +35,8 @@ export function getClerkClient(config: Pick<ClerkConfig, "apiUrl" | "secretKey">
 
 export function toClerkApiFailure(error: unknown): ClerkApiFailure {
   if (error instanceof ClerkApiError) return error.failure;
+  // A 200 that is not what was asked for (the backfill's reader): perhaps a proxy's fault, so worth asking again.
+  if (error instanceof ClerkAnswerMalformed) return { kind: "unavailable", message: error.message, status: null };
   // The SDK's error, or the same answer read by the backfill's own page reader.
   if (isClerkAPIResponseError(error) || error instanceof ClerkResponseError) {
     // Clerk's own words (e.g. which key is wrong), for tools that print them; the pages use `message`.

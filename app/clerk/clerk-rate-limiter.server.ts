@@ -41,6 +41,9 @@ export function limiterSettingsForRate(requestsPerSecond: number): LimiterSettin
   return { requestsPerSecond, burst: Math.max(1, Math.floor(requestsPerSecond / 5)) };
 }
 
+/** The longest delay setTimeout takes as given (2^31 - 1 ms, 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A FIFO token bucket: `acquire()` resolves when a request may go out. */
 export class RequestRateLimiter {
   private tokens: number;
@@ -94,7 +97,8 @@ export class RequestRateLimiter {
         this.timer = undefined;
         this.release();
       },
-      Math.max(1, Math.ceil(waitMs)),
+      // A very low --rate would overflow the timer (Node then fires it at once): wake up and recompute instead.
+      Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(waitMs))),
     );
   }
 }

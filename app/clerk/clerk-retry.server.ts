@@ -1,10 +1,11 @@
-import { isRetryableFailure, toClerkApiFailure, withTimeout } from "./clerk-api.server";
+import { ClerkApiError, isRetryableFailure, toClerkApiFailure } from "./clerk-api.server";
 import type { RequestRateLimiter } from "./clerk-rate-limiter.server";
 
 /**
  * How the backfill calls Clerk's Backend API: a 429 waits as long as
  * Retry-After says and goes on (Clerk's limits are per 10 s window, so waiting
- * is always enough); a 5xx, a timeout or a dropped connection is retried with
+ * is always enough; a Retry-After of more than 10 minutes stops the run); a
+ * 5xx, a timeout, a dropped connection or a malformed answer is retried with
  * backoff a bounded number of times; anything else (a bad key, a bad request)
  * stops at once, because asking again would get the same answer. Which is
  * which is decided in one place, `toClerkApiFailure`.
@@ -19,7 +20,12 @@ export interface RetryPolicy {
   backoffMs(attempt: number): number;
   /** Used when a 429 comes without Retry-After. */
   defaultRetryAfterSeconds: number;
-  /** Per-request limit: a hung request counts as a retryable failure. */
+  /**
+   * A longer Retry-After stops the run instead: Clerk's limits are per 10 s window, so a wait of hours is not a
+   * rate limit, and a timer past 24.8 days would fire at once (Node clamps it to 1 ms) and spin.
+   */
+  maxRetryAfterSeconds: number;
+  /** Per-request limit: a hung request is aborted (its socket destroyed) and counts as a retryable failure. */
   requestTimeoutMs: number;
   sleep(ms: number): Promise<void>;
 }
@@ -37,6 +43,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRateLimitWaits: 100,
   backoffMs: exponentialBackoffMs,
   defaultRetryAfterSeconds: 10,
+  maxRetryAfterSeconds: 600,
   requestTimeoutMs: 30_000,
   sleep,
 };
@@ -88,7 +95,14 @@ function explain(failure: ReturnType<typeof toClerkApiFailure>): { reason: strin
   }
 }
 
-export async function callClerkWithRetry<T>(call: () => Promise<T>, options: ClerkCallOptions = {}): Promise<T> {
+/**
+ * `call` is one attempt; it gets a signal that aborts when the attempt times out or the run is over, and must
+ * then give its request up and settle (ClerkUserListStream does).
+ */
+export async function callClerkWithRetry<T>(
+  call: (signal: AbortSignal) => Promise<T>,
+  options: ClerkCallOptions = {},
+): Promise<T> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
   const onRetry = options.onRetry ?? (() => {});
   let attempt = 0;
@@ -103,7 +117,7 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
     attempt++;
     await wait(options.limiter?.acquire());
     try {
-      return await withTimeout(call(), policy.requestTimeoutMs);
+      return await withDeadline(call, policy.requestTimeoutMs, options.signal);
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const failure = toClerkApiFailure(error);
@@ -118,6 +132,14 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
           );
         }
         const seconds = failure.retryAfterSeconds ?? policy.defaultRetryAfterSeconds;
+        if (seconds > policy.maxRetryAfterSeconds) {
+          throw new ClerkCallFailed(
+            `Clerk asked to wait ${seconds.toLocaleString("en-US")} s before the next request (Retry-After), ` +
+              `more than the ${policy.maxRetryAfterSeconds / 60} minutes a run waits.`,
+            429,
+            false,
+          );
+        }
         const waitMs = Math.max(0, seconds) * 1000;
         options.limiter?.pause(waitMs);
         onRetry({ kind: "rate_limited", waitMs, retryAfterSeconds: failure.retryAfterSeconds });
@@ -135,6 +157,26 @@ export async function callClerkWithRetry<T>(call: () => Promise<T>, options: Cle
       await wait(policy.sleep(waitMs));
     }
   }
+}
+
+/**
+ * One attempt, aborted at `ms` or when the run is over, whichever is first. The
+ * call settles itself on the abort (the backfill's reader does, once its socket
+ * is closed): a run then ends only when nothing of it is still out.
+ */
+function withDeadline<T>(call: (signal: AbortSignal) => Promise<T>, ms: number, run?: AbortSignal): Promise<T> {
+  const attempt = new AbortController();
+  const timer = setTimeout(
+    () => attempt.abort(new ClerkApiError({ kind: "timeout", message: `Clerk did not answer within ${ms / 1000} s.` })),
+    ms,
+  );
+  const onRunOver = () => attempt.abort(run?.reason);
+  if (run?.aborted) onRunOver();
+  else run?.addEventListener("abort", onRunOver, { once: true });
+  return call(attempt.signal).finally(() => {
+    clearTimeout(timer);
+    run?.removeEventListener("abort", onRunOver);
+  });
 }
 
 /** Resolves when `waiting` does or `signal` aborts, whichever is first; never rejects on the abort. */

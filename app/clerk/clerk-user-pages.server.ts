@@ -1,10 +1,9 @@
-import type { ClerkClient, User } from "@clerk/backend";
+import { ZodError } from "zod";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
-import { callClerkWithRetry, type ClerkCallOptions } from "./clerk-retry.server";
+import { callClerkWithRetry, ClerkCallFailed, type ClerkCallOptions } from "./clerk-retry.server";
 import { ClerkResponseError, type ClerkUserListStream, type ListedPage } from "./clerk-user-list-stream.server";
 
-/** The largest page Clerk's `GET /v1/users` allows. */
-export const CLERK_MAX_PAGE_SIZE = 500;
+export { CLERK_MAX_PAGE_SIZE } from "./clerk-user-list-stream.server";
 
 /**
  * One page of `GET /v1/users`, oldest first, within a created_at range and after
@@ -26,8 +25,6 @@ export interface UserPageQuery {
 /** Clerk rejected the cursor: its user was deleted since the previous page was read. */
 export const CURSOR_GONE: unique symbol = Symbol("cursor gone");
 
-type Request = (options: { method: "GET"; path: string; queryParams: Record<string, unknown> }) => Promise<User[]>;
-
 const toListedRow = (user: unknown) => clerkUserToRow(clerkUserSchema.parse(user));
 
 /**
@@ -48,8 +45,8 @@ export async function listClerkUsers(
     created_at_before: query.createdAtBefore,
   };
   const page = await callClerkWithRetry<ListedPage<ClerkUserFields> | typeof CURSOR_GONE>(
-    () =>
-      pages.page(queryParams, toListedRow).catch((error: unknown) => {
+    (signal) =>
+      pages.page(queryParams, toListedRow, { signal }).catch((error: unknown) => {
         if (query.startingAfter && isCursorRejected(error)) return CURSOR_GONE;
         throw error;
       }),
@@ -57,8 +54,15 @@ export async function listClerkUsers(
   );
   if (page === CURSOR_GONE) return page;
   // Outside the retries: asking again would bring the same user, as invalid as before.
-  if (page.users === undefined) throw page.invalid;
+  if (page.users === undefined) throw unreadableUser(page.invalid);
   return page.users;
+}
+
+/** One line saying what is wrong with the user, never its data. */
+function unreadableUser(error: unknown): ClerkCallFailed {
+  const issue = error instanceof ZodError ? error.issues[0] : undefined;
+  const where = issue ? ` (${issue.path.join(".") || "the user"}: ${issue.message})` : "";
+  return new ClerkCallFailed(`Clerk sent a user this app cannot read${where}.`, null, false);
 }
 
 function isCursorRejected(error: unknown): boolean {
@@ -67,25 +71,33 @@ function isCursorRejected(error: unknown): boolean {
   );
 }
 
-export async function countClerkUsers(client: ClerkClient, options: ClerkCallOptions = {}): Promise<number> {
-  return callClerkWithRetry(() => client.users.getCount(), options);
+/** `users.getCount()`, through the backfill's reader: bounded, and aborted when it times out. */
+export async function countClerkUsers(pages: ClerkUserListStream, options: ClerkCallOptions = {}): Promise<number> {
+  return callClerkWithRetry((signal) => pages.count({ signal }), options);
 }
+
+const idOf = (user: unknown): string => {
+  const id = (user as { id?: unknown } | null)?.id;
+  if (typeof id !== "string" || id === "") throw new Error("A listed user has no id.");
+  return id;
+};
 
 /** Of these ids, the ones Clerk still has (checked 100 at a time, the most `user_id` takes). */
 export async function clerkIdsStillPresent(
-  client: ClerkClient,
+  pages: ClerkUserListStream,
   clerkIds: readonly string[],
   options: ClerkCallOptions = {},
 ): Promise<Set<string>> {
-  const request = (client.users as unknown as { request: Request }).request;
   const present = new Set<string>();
   for (let start = 0; start < clerkIds.length; start += 100) {
     const batch = clerkIds.slice(start, start + 100);
-    const users = await callClerkWithRetry(
-      () => request({ method: "GET", path: "/users", queryParams: { userId: batch, limit: batch.length } }),
+    // What `users.getUserList({ userId })` sends: user_id once per id.
+    const page = await callClerkWithRetry(
+      (signal) => pages.page({ user_id: batch, limit: batch.length }, idOf, { signal }),
       options,
     );
-    for (const user of users) present.add(user.id);
+    if (page.users === undefined) throw unreadableUser(page.invalid);
+    for (const id of page.users) present.add(id);
   }
   return present;
 }

@@ -14,8 +14,15 @@
 export class JsonArrayElements {
   private carry = "";
   private state: "before" | "inside" | "after" = "before";
+  private readonly maxElementLength: number;
 
-  constructor(private readonly onElement: (value: unknown) => void) {}
+  constructor(
+    private readonly onElement: (value: unknown) => void,
+    /** An element is held until its end arrives: one longer than this (characters) throws ElementTooLong. */
+    options: { maxElementLength?: number } = {},
+  ) {
+    this.maxElementLength = options.maxElementLength ?? Infinity;
+  }
 
   /** The next piece of the text (any split, even inside a string). */
   push(piece: string): void {
@@ -78,12 +85,21 @@ export class JsonArrayElements {
       if (c !== OPEN_BRACE) throw new SyntaxError(`Expected an object in the JSON array, found "${text[i]}".`);
       const end = endOfObject(text, i);
       if (end < 0) {
+        if (length - i > this.maxElementLength) throw new ElementTooLong(this.maxElementLength);
         this.carry = text.slice(i);
         return;
       }
       this.onElement(JSON.parse(text.slice(i, end)));
       i = end;
     }
+  }
+}
+
+/** An element ran past `maxElementLength` characters without ending. */
+export class ElementTooLong extends Error {
+  override name = "ElementTooLong";
+  constructor(readonly maxElementLength: number) {
+    super(`An element of the JSON array is longer than ${maxElementLength} characters.`);
   }
 }
 

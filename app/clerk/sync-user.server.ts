@@ -1,5 +1,10 @@
 import { withLockRetry } from "~/db/lock-retry.server";
-import { upsertUserFromClerk, type ProfileField, type UserWriteResult } from "~/db/user-writer.server";
+import {
+  MAX_CLOCK_SKEW_MS,
+  upsertUserFromClerk,
+  type ProfileField,
+  type UserWriteResult,
+} from "~/db/user-writer.server";
 import { readDatabaseConfig } from "~/env.server";
 import { log } from "~/logger.server";
 import { ClerkApiError, fetchClerkUser, type ClerkApiFailure } from "./clerk-api.server";
@@ -30,8 +35,12 @@ export function describeSync(result: UserWriteResult): string {
       return labels.length ? `${joinLabels(labels)} updated.` : "Profile refreshed from Clerk.";
     }
     case "unchanged":
-    case "stale":
       return "Already up to date.";
+    case "stale":
+      // Something newer than Clerk's own copy was stored here (a made-up test event, a clock ahead): say so.
+      return "The stored copy is newer than what Clerk returned, so nothing changed.";
+    case "future_dated":
+      return `Clerk's copy is dated more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of this server's clock, so nothing changed. The server's clock may be wrong.`;
     case "tombstoned":
     case "deleted":
     case "already_deleted":

@@ -19,6 +19,7 @@ export type UserWriteOutcome =
   | "unchanged" // the same data was already stored
   | "stale" // older than what is stored: ignored
   | "tombstoned" // the user was deleted: ignored
+  | "future_dated" // updated_at beyond the clock-skew tolerance: refused, whichever door brought it
   | "deleted" // personal data erased, row kept as a tombstone
   | "already_deleted";
 
@@ -106,6 +107,9 @@ export function decideUserWrite(
     changedFields,
   });
 
+  // One rule for every door (docs/decisions/006): as a stored key it would make every real later change
+  // "stale". Refused, the row keeps the key Clerk gave before, so the next real event still wins.
+  if (isBeyondClockSkew(incoming.clerkUpdatedAt, now)) return result("future_dated");
   if (!existing)
     return result(
       "created",

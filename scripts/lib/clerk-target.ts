@@ -74,6 +74,17 @@ export async function findClerk(need: ClerkNeed, options: FindClerkOptions = {})
     return { env, offline: false, describe: describeInstance(env, need, fromFile, shownFile) };
   }
 
+  const keys = ["CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY"];
+  const halfSet = keys.filter((name) => has(env, name));
+  if (need === "api-keys" && halfSet.length === 1) {
+    // One key of two is a mistake in the settings, not a wish for the stand-in.
+    const missing = keys.find((name) => !has(env, name));
+    throw new ConfigError(
+      `${missing} is not set, although ${halfSet[0]} is (${origin(halfSet, env, fromFile, shownFile)}). ` +
+        "Give both keys of your Clerk instance (Clerk's dashboard → API keys), or neither for the offline stand-in.",
+    );
+  }
+
   const controlFile = options.controlFile ?? STAND_IN_CONTROL_FILE;
   const shownControlFile = controlFile.startsWith(root) ? controlFile.slice(root.length) : controlFile;
   const asked = has(env, "CLERK_STAND_IN_URL") || has(env, "CLERK_STAND_IN_PORT");

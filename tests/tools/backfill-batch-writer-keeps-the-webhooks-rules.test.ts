@@ -58,6 +58,7 @@ describe("the backfill's batch writer", () => {
       user("u_same", T),
       user("u_deleted", T + 100, "Revived?"),
       user("u_future", T, "Now"),
+      user("u_from_the_future", Date.now() + 2 * MAX_CLOCK_SKEW_MS, "Frozen?"),
       // The same user twice in one batch: the second copy is judged against the first.
       user("u_twice", T + 2, "Second"),
       user("u_twice", T + 1, "First, but older"),
@@ -69,7 +70,8 @@ describe("the backfill's batch writer", () => {
     const now = Date.now();
     for (const db of [one, batch]) {
       db.transaction((tx) => {
-        for (const fields of stored) writeClerkUser(tx, fields, "webhook", now);
+        // u_future as a row stored before the clock-skew rule (decision 006): written when its key was "now".
+        for (const fields of stored) writeClerkUser(tx, fields, "webhook", Math.max(now, fields.clerkUpdatedAt));
         for (const id of deleted) tombstoneClerkUser(tx, id, "webhook", now);
       });
     }
@@ -84,6 +86,7 @@ describe("the backfill's batch writer", () => {
       "unchanged",
       "tombstoned",
       "updated",
+      "future_dated",
       "created",
       "stale",
       "updated",

@@ -99,7 +99,7 @@ describe("the sync:all command", () => {
     expect(stderr).not.toContain("\u001b["); // no bar, no cursor movement
     expect(stderr).not.toMatch(/Warning/);
     expect(stdout).toMatch(
-      /^Synced 1,200 users from Clerk in [\d.]+ s \([\d,]+ users\/s, \d+ pages\)\.\n {2}created {4}0\n {2}updated {4}0\n {2}unchanged {2}1,200\n {2}skipped {4}0\n$/,
+      /^Clerk: your instance \([^\n]*, Backend API http:\/\/127\.0\.0\.1:\d+; keys from the shell\)\nSynced 1,200 users from Clerk in [\d.]+ s \([\d,]+ users\/s, \d+ pages\)\.\n {2}created {4}0\n {2}updated {4}0\n {2}unchanged {2}1,200\n {2}skipped {4}0\n$/,
     );
   });
 
@@ -107,7 +107,9 @@ describe("the sync:all command", () => {
     const env = { ...standIn.env(), DATABASE_URL: process.env.DATABASE_URL, CLERK_WEBHOOK_SIGNING_SECRET: undefined };
     const missingKey = await runCli([], { ...env, CLERK_SECRET_KEY: undefined });
     expect(missingKey.code).toBe(2);
-    expect(missingKey.stderr).toContain("CLERK_SECRET_KEY is not set.");
+    expect(missingKey.stderr).toContain(
+      "CLERK_SECRET_KEY is not set, although CLERK_PUBLISHABLE_KEY is (from the shell).",
+    );
 
     const badFlag = await runCli(["--page-size", "501"], env);
     expect(badFlag.code).toBe(2);

@@ -70,7 +70,8 @@ describe("a row frozen by a future-dated key (stored before this rule) is repair
       firstName: "Frozen",
       clerkUpdatedAt: FAR_FUTURE,
     };
-    getDb().transaction((tx) => writeClerkUser(tx, frozen, "webhook"));
+    // Stored before the rule, when no door refused such a key: as if this clock had read FAR_FUTURE then.
+    getDb().transaction((tx) => writeClerkUser(tx, frozen, "webhook", FAR_FUTURE));
     expect(userRow(clerkId)).toMatchObject({ first_name: "Frozen", clerk_updated_at: FAR_FUTURE });
   }
 

@@ -139,8 +139,10 @@ export default function ProfilePage() {
       ) : row.gaveUp ? (
         <div className="notice" data-field="no-row">
           <p>
-            Your profile has not reached this app yet, and after a minute of checking Clerk's webhook still has not
-            arrived, so this page stopped checking. Sync it now to pull your data straight from Clerk, or check again.
+            Your profile is not in this app's database, and a minute of checking brought nothing, so this page
+            stopped checking: its webhook was probably missed (a new or emptied database, or a failed delivery). Use{" "}
+            <strong>Sync User Data</strong> below to pull your data straight from Clerk; to bring in every user at
+            once, run <code>npm run sync:all</code> on the server.
           </p>
           <button type="button" className="button secondary" onClick={row.checkAgain}>
             Check again

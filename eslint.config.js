@@ -40,6 +40,29 @@ export default tseslint.config(
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { attributes: false } }],
     },
   },
+  // The direction of the house (docs/architecture.md): the doors (webhook/, sync/, backfill/) use the shared
+  // layers (clerk/, db/), never the other way round nor each other; app/ never imports the stand-in or scripts/.
+  ...[["app/clerk/**", "app/db/**"], ["app/webhook/**"], ["app/sync/**"], ["app/backfill/**"]].map((files) => {
+    const own = files[0].split("/")[1];
+    const doors = ["webhook", "sync", "backfill"].filter((door) => door !== own);
+    return {
+      files,
+      rules: {
+        "no-restricted-imports": [
+          "error",
+          {
+            patterns: [
+              {
+                group: doors.flatMap((door) => [`~/${door}/*`, `../${door}/*`]),
+                message: "A shared layer or another door: move what both need into app/clerk or app/db.",
+              },
+              { group: ["@clerk-sync/*", "**/scripts/*"], message: "app/ runs without the stand-in and scripts/." },
+            ],
+          },
+        ],
+      },
+    };
+  }),
   {
     files: ["app/**/*.tsx"],
     ...react.configs.flat.recommended,

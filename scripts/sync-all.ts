@@ -1,10 +1,10 @@
 import "./env-file.js";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
-import { formatStopped, formatSummary, progressFor } from "~/backfill/backfill-report.server";
+import { formatStopped, formatSummary, progressFor } from "./lib/backfill-report";
 import { backfillUsersFromClerk, BackfillStopped, defaultConcurrency } from "~/backfill/backfill-users.server";
-import { limiterSettingsFor, limiterSettingsForRate, rateLimitForSecretKey } from "~/clerk/clerk-rate-limiter.server";
-import { CLERK_MAX_PAGE_SIZE } from "~/clerk/clerk-user-pages.server";
+import { limiterSettingsFor, limiterSettingsForRate, rateLimitForSecretKey } from "~/backfill/rate-limiter.server";
+import { CLERK_MAX_PAGE_SIZE } from "~/backfill/user-pages.server";
 import { openDatabase } from "~/db/db.server";
 import { readClerkConfig, readDatabaseConfig } from "~/env.server";
 import { CliFailure, runCli, UsageError } from "./cli-runner";

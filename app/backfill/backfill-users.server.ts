@@ -1,26 +1,26 @@
 import { setMaxListeners } from "node:events";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
-import { ClerkUserListStream, type ClerkApiAccess } from "~/clerk/clerk-user-list-stream.server";
+import { ClerkUserListStream, type ClerkApiAccess } from "./user-list-stream.server";
 import {
   DEVELOPMENT_RATE_LIMIT,
   limiterSettingsFor,
   RequestRateLimiter,
   type LimiterSettings,
-} from "~/clerk/clerk-rate-limiter.server";
+} from "./rate-limiter.server";
 import {
   ClerkCallFailed,
   DEFAULT_RETRY_POLICY,
   type ClerkCallOptions,
   type RetryEvent,
   type RetryPolicy,
-} from "~/clerk/clerk-retry.server";
+} from "./retry.server";
 import {
   clerkIdsStillPresent,
   countClerkUsers,
   CLERK_MAX_PAGE_SIZE,
   CURSOR_GONE,
   listClerkUsers,
-} from "~/clerk/clerk-user-pages.server";
+} from "./user-pages.server";
 import { getDb, type AppDatabase } from "~/db/db.server";
 import { ListedClerkIds } from "~/db/listed-clerk-ids.server";
 import { tombstoneUsersFromClerk, upsertUsersFromClerk, type UserWriteResult } from "~/db/user-writer.server";

@@ -1,5 +1,5 @@
 import type { ClerkUserFields } from "~/clerk/clerk-user";
-import type { UserPageQuery } from "~/clerk/clerk-user-pages.server";
+import type { UserPageQuery } from "./user-pages.server";
 
 /**
  * The backfill's plan: Clerk's users cut by `created_at` into ranges that do

@@ -2,7 +2,7 @@ import { createClerkClient, type ClerkClient } from "@clerk/backend";
 import { isClerkAPIResponseError } from "@clerk/remix/errors";
 import { readClerkConfig, type ClerkConfig } from "~/env.server";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
-import { ClerkAnswerMalformed, ClerkResponseError } from "./clerk-user-list-stream.server";
+import { ClerkAnswerMalformed, ClerkResponseError } from "./clerk-errors.server";
 
 /**
  * The app's only door to Clerk's Backend API. It is the real SDK pointed at

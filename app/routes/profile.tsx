@@ -3,7 +3,7 @@ import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import type { MouseEvent } from "react";
 import { requireUserId } from "~/auth.server";
-import { syncUserFromClerk } from "~/clerk/sync-user.server";
+import { syncUserFromClerk } from "~/sync/sync-user.server";
 import { useArrived, useRetryCountdown, useRevalidateWhileMissing } from "~/components/use-profile-status";
 import { findUserByClerkId } from "~/db/user-writer.server";
 import { readSameOriginForm } from "~/same-origin.server";

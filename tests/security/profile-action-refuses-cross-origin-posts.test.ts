@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 // The action must not reach Clerk at all for a refused post: count every call.
 const calls = vi.hoisted(() => ({ sync: 0, auth: 0 }));
-vi.mock("~/clerk/sync-user.server", () => ({
+vi.mock("~/sync/sync-user.server", () => ({
   syncUserFromClerk: async () => {
     calls.sync++;
     return { ok: true, outcome: "unchanged", changedFields: [], message: "Already up to date." };

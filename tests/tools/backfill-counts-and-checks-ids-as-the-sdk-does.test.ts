@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClerkClient } from "@clerk/backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClerkUserListStream } from "~/clerk/clerk-user-list-stream.server";
+import { ClerkUserListStream } from "~/backfill/user-list-stream.server";
 
 /**
  * The backfill's count and `--prune`'s check by id left the SDK for its own

@@ -5,7 +5,7 @@ import {
   PRODUCTION_RATE_LIMIT,
   rateLimitForSecretKey,
   RequestRateLimiter,
-} from "~/clerk/clerk-rate-limiter.server";
+} from "~/backfill/rate-limiter.server";
 import { defaultConcurrency } from "~/backfill/backfill-users.server";
 
 describe("the backfill's client-side rate limiter", () => {

@@ -5,11 +5,12 @@ import { createClerkClient } from "@clerk/backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { toClerkApiFailure } from "~/clerk/clerk-api.server";
-import { ClerkResponseError, ClerkUserListStream } from "~/clerk/clerk-user-list-stream.server";
+import { ClerkUserListStream } from "~/backfill/user-list-stream.server";
+import { ClerkResponseError } from "~/clerk/clerk-errors.server";
 
 /**
  * The backfill reads `GET /v1/users` with its own streaming reader instead of
- * the SDK (clerk-user-list-stream.server.ts). These tests hold it to the SDK:
+ * the SDK (user-list-stream.server.ts). These tests hold it to the SDK:
  * the same request on the wire, the same users back, the same errors.
  */
 

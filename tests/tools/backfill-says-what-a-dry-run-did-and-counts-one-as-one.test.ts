@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
-import { formatStopped, formatSummary, lineProgress } from "~/backfill/backfill-report.server";
+import { formatStopped, formatSummary, lineProgress } from "../../scripts/lib/backfill-report";
 import { backfillUsersFromClerk, BackfillStopped, type BackfillSummary } from "~/backfill/backfill-users.server";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { getDb } from "~/db/db.server";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JsonArrayElements } from "~/clerk/json-array-elements";
+import { JsonArrayElements } from "~/backfill/json-array-elements";
 
 /** What the streaming reader hands on, for `text` cut into `pieces`. */
 function elementsOf(pieces: string[]): unknown[] {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { backfillUsersFromClerk } from "~/backfill/backfill-users.server";
-import { limiterSettingsFor } from "~/clerk/clerk-rate-limiter.server";
+import { limiterSettingsFor } from "~/backfill/rate-limiter.server";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk } from "~/db/user-writer.server";

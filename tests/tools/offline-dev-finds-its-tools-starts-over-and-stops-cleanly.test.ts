@@ -107,9 +107,10 @@ describe("npm run dev offline, as a new user runs it", () => {
     expect(env.output).toMatch(/^export CLERK_SECRET_KEY='sk_live_[^']+'$/m);
     expect(env.output).toMatch(/^export OFFLINE_MODE='1'$/m);
     const evaluated = execFileSync("bash", ["-c", 'eval "$STAND_IN_ENV"; echo "$CLERK_API_URL"'], {
-      env: { PATH: process.env.PATH, STAND_IN_ENV: env.output },
+      env: { PATH: process.env.PATH ?? "", STAND_IN_ENV: env.output } as Record<string, string> as NodeJS.ProcessEnv,
+      encoding: "utf8",
     });
-    expect(evaluated.toString().trim()).toBe(`http://127.0.0.1:${shell.CLERK_STAND_IN_PORT}`);
+    expect(evaluated.trim()).toBe(`http://127.0.0.1:${shell.CLERK_STAND_IN_PORT}`);
   });
 
   it("stops every process it started on Ctrl-C, with the database closed", async () => {

@@ -1,9 +1,9 @@
-import type { ClerkApiAccess } from "~/clerk/clerk-user-list-stream.server";
+import type { ClerkApiAccess } from "~/backfill/user-list-stream.server";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import type { AppDatabase } from "~/db/db.server";
 import type { ClerkStandIn } from "@clerk-sync/clerk-stand-in";
-import type { LimiterSettings } from "~/clerk/clerk-rate-limiter.server";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "~/clerk/clerk-retry.server";
+import type { LimiterSettings } from "~/backfill/rate-limiter.server";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "~/backfill/retry.server";
 
 /** A stand-in's URL and key, as `sync:all` reads them from CLERK_API_URL and CLERK_SECRET_KEY. */
 export function clerkFor(standIn: ClerkStandIn): ClerkApiAccess {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
-import { syncUserFromClerk } from "~/clerk/sync-user.server";
+import { syncUserFromClerk } from "~/sync/sync-user.server";
 import { getDb } from "~/db/db.server";
 import { MAX_CLOCK_SKEW_MS, upsertUsersFromClerk, writeClerkUser } from "~/db/user-writer.server";
 import { clerkEvent, clerkUser, signedRequest } from "../support/clerk-webhooks";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
-import { syncUserFromClerk } from "~/clerk/sync-user.server";
+import { syncUserFromClerk } from "~/sync/sync-user.server";
 import { clerkEvent, signedRequest } from "../support/clerk-webhooks";
 import { userRow } from "../support/db";
 import { deliver } from "../support/webhook-route";

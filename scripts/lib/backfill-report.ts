@@ -1,6 +1,6 @@
 import cliProgress from "cli-progress";
-import type { BackfillProgress, BackfillStopped, BackfillSummary } from "./backfill-users.server";
-import type { RetryEvent } from "~/clerk/clerk-retry.server";
+import type { BackfillProgress, BackfillStopped, BackfillSummary } from "~/backfill/backfill-users.server";
+import type { RetryEvent } from "~/backfill/retry.server";
 import { MAX_CLOCK_SKEW_MS } from "~/db/user-writer.server";
 
 /**

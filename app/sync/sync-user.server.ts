@@ -7,7 +7,7 @@ import {
 } from "~/db/user-writer.server";
 import { readDatabaseConfig } from "~/env.server";
 import { log } from "~/logger.server";
-import { ClerkApiError, fetchClerkUser, type ClerkApiFailure } from "./clerk-api.server";
+import { ClerkApiError, fetchClerkUser, type ClerkApiFailure } from "~/clerk/clerk-api.server";
 
 /**
  * "Sync User Data": pull the signed-in user from Clerk and write it through the

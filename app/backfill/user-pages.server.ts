@@ -1,9 +1,10 @@
 import { ZodError } from "zod";
-import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
-import { callClerkWithRetry, ClerkCallFailed, type ClerkCallOptions } from "./clerk-retry.server";
-import { ClerkResponseError, type ClerkUserListStream, type ListedPage } from "./clerk-user-list-stream.server";
+import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "~/clerk/clerk-user";
+import { callClerkWithRetry, ClerkCallFailed, type ClerkCallOptions } from "./retry.server";
+import { ClerkResponseError } from "~/clerk/clerk-errors.server";
+import type { ClerkUserListStream, ListedPage } from "./user-list-stream.server";
 
-export { CLERK_MAX_PAGE_SIZE } from "./clerk-user-list-stream.server";
+export { CLERK_MAX_PAGE_SIZE } from "./user-list-stream.server";
 
 /**
  * One page of `GET /v1/users`, oldest first, within a created_at range and after
@@ -30,7 +31,7 @@ const toListedRow = (user: unknown) => clerkUserToRow(clerkUserSchema.parse(user
 /**
  * One request per page (`users.getUserList` sends two, the list and a count; at
  * Clerk's rate limit the count would halve the pages a backfill can read),
- * through the backfill's streaming reader (clerk-user-list-stream.server.ts).
+ * through the backfill's streaming reader (user-list-stream.server.ts).
  */
 export async function listClerkUsers(
   pages: ClerkUserListStream,

@@ -1,5 +1,5 @@
-import { ClerkApiError, isRetryableFailure, toClerkApiFailure } from "./clerk-api.server";
-import type { RequestRateLimiter } from "./clerk-rate-limiter.server";
+import { ClerkApiError, isRetryableFailure, toClerkApiFailure } from "~/clerk/clerk-api.server";
+import type { RequestRateLimiter } from "./rate-limiter.server";
 
 /**
  * How the backfill calls Clerk's Backend API: a 429 waits as long as

@@ -4,6 +4,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { ElementTooLong, JsonArrayElements } from "./json-array-elements";
+import { ClerkAnswerMalformed, ClerkResponseError, type ClerkErrorEntry } from "~/clerk/clerk-errors.server";
 
 /**
  * `GET /v1/users` for the backfill, over node:http, each user handed on as
@@ -32,33 +33,8 @@ export interface ClerkApiAccess {
   apiUrl: string;
 }
 
-/** One error of Clerk's `{ errors: [...] }` body, with the SDK's casing. */
-export interface ClerkErrorEntry {
-  code: string;
-  message: string;
-  longMessage?: string;
-  meta?: { paramName?: string };
-}
-
-/** A non-2xx answer, shaped as the SDK's ClerkAPIResponseError (`status`, `errors`, `retryAfter` in seconds). */
-export class ClerkResponseError extends Error {
-  override name = "ClerkResponseError";
-  constructor(
-    readonly status: number,
-    readonly errors: ClerkErrorEntry[],
-    readonly retryAfter: number | undefined,
-  ) {
-    super(errors[0]?.message ?? `HTTP ${status}`);
-  }
-}
-
 /** What one page came back as: the users converted one by one, or the first that did not convert. */
 export type ListedPage<T> = { users: T[]; invalid?: undefined } | { users?: undefined; invalid: unknown };
-
-/** Clerk answered 200 with something that is not what was asked for. Asking again may help; the run stops after that. */
-export class ClerkAnswerMalformed extends Error {
-  override name = "ClerkAnswerMalformed";
-}
 
 /**
  * The most one page's body may be, decompressed. A real page of 500 users is about a megabyte; this leaves room

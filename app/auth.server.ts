@@ -30,6 +30,8 @@ export async function requireUserId(args: LoaderFunctionArgs | ActionFunctionArg
   const { userId } = await getAuthWith(args, clerkAuthOptions(args.request));
   if (!userId) {
     const url = new URL(args.request.url);
+    // A data request's own marker would bring the browser back to raw JSON after signing in.
+    url.searchParams.delete("_data");
     throw redirect(`/sign-in?redirect_url=${encodeURIComponent(url.pathname + url.search)}`);
   }
   return userId;

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import type { ActionFunctionArgs, EntryContext, LoaderFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs, EntryContext, HandleDataRequestFunction, LoaderFunctionArgs } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
@@ -8,13 +8,15 @@ import { getDb, waitForLocksOffTheEventLoop } from "~/db/db.server";
 import { ConfigError, getEnv } from "~/env.server";
 import { describeError, log } from "~/logger.server";
 import { NonceContext } from "~/nonce";
-import { applySecurityHeaders, newNonce } from "~/security-headers.server";
+import { exitPromptlyOnStop } from "~/shutdown.server";
+import { applySecurityHeaders, newNonce, PRIVATE_PAGE_CACHE_CONTROL } from "~/security-headers.server";
 
 // Fail at start-up, not on the first request: a missing secret or key names
 // itself here, and the committed migrations are applied before any traffic.
 try {
   getEnv();
   waitForLocksOffTheEventLoop(getDb());
+  exitPromptlyOnStop();
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`\nclerk-sync cannot start: ${error.message}\nSee .env.example for every setting.\n`);
@@ -27,7 +29,7 @@ const ABORT_DELAY = 5_000;
 
 /**
  * Remix calls this for every error it catches. A request for a page that does
- * not exist (crawlers, /favicon.ico) is one line, not a stack trace; an
+ * not exist (crawlers, /apple-touch-icon.png) is one line, not a stack trace; an
  * unexpected error logs its stack, once, as one JSON line.
  */
 export function handleError(error: unknown, { request }: LoaderFunctionArgs | ActionFunctionArgs) {
@@ -35,6 +37,13 @@ export function handleError(error: unknown, { request }: LoaderFunctionArgs | Ac
   const { pathname } = new URL(request.url);
   if (isRouteErrorResponse(error)) {
     log.info("http_error_response", { method: request.method, path: pathname, status: error.status });
+    return;
+  }
+  // Remix's deprecation notice for a legacy ?_data request (this app's pages use single
+  // fetch, so it comes from an old tab or a probe), raised before the request is even
+  // answered: nothing went wrong, and the answer is whatever the loader says.
+  if (error instanceof Error && error.message.includes("should not be making ?_data requests")) {
+    log.debug("legacy_data_request", { method: request.method, path: pathname });
     return;
   }
   // Remix's own check on document POSTs whose Origin names another host: it answers
@@ -50,6 +59,17 @@ export function handleError(error: unknown, { request }: LoaderFunctionArgs | Ac
     stack: error instanceof Error ? error.stack : undefined,
   });
 }
+
+/**
+ * Every loader's data, whether a `?_data` or a single-fetch `.data` request: the
+ * root loader's carries the session's Clerk state, the profile's an email and a
+ * name, so none of it may be kept by a cache (pages get the same in applySecurityHeaders).
+ * Remix hands this hook a Response of its own making, whose headers can be set.
+ */
+export const handleDataRequest: HandleDataRequestFunction = (response) => {
+  response.headers.set("Cache-Control", PRIVATE_PAGE_CACHE_CONTROL);
+  return response;
+};
 
 export default function handleRequest(
   request: Request,

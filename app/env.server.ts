@@ -1,5 +1,6 @@
 import { Webhook } from "svix";
 import { z } from "zod";
+import { hostnameOf, isThisMachine } from "~/loopback.server";
 
 /**
  * Every setting the app reads, validated once. Each group can be read alone so
@@ -14,7 +15,6 @@ export class ConfigError extends Error {
 }
 
 const WHSEC = /^whsec_[A-Za-z0-9+/=]{16,}$/;
-const LOOPBACK_HOST = /^((?:[\w-]+\.)*localhost|127(?:\.\d{1,3}){3}|\[::1\])(:\d+)?(\/.*)?$/i;
 
 function fail(variable: string, problem: string, hint: string): never {
   throw new ConfigError(`${variable} ${problem}. ${hint}`);
@@ -75,6 +75,8 @@ export interface WebhookConfig {
   bodyTimeoutMs: number;
   /** Bytes all not-yet-verified webhook bodies may hold at once; beyond it, 503 + Retry-After. */
   pendingBodyBytesMax: number;
+  /** How many webhook bodies may be unverified at once, however small; beyond it, 503 + Retry-After. */
+  pendingBodiesMax: number;
 }
 
 /** True when svix itself accepts the secret: its base64 must decode, not only look like base64. */
@@ -117,7 +119,13 @@ export function readWebhookConfig(source: Source = process.env): WebhookConfig {
     "WEBHOOK_PENDING_BODY_BYTES_MAX",
     "Give a whole number of bytes, e.g. 16777216 (16 MiB).",
   );
-  return { signingSecrets: secrets, bodyTimeoutMs, pendingBodyBytesMax };
+  const pendingBodiesMax = parseOrFail(
+    z.coerce.number().int().min(1).max(100_000),
+    read(source, "WEBHOOK_PENDING_BODIES_MAX") ?? "256",
+    "WEBHOOK_PENDING_BODIES_MAX",
+    "Give a whole number of requests, e.g. 256.",
+  );
+  return { signingSecrets: secrets, bodyTimeoutMs, pendingBodyBytesMax, pendingBodiesMax };
 }
 
 // --- Clerk ------------------------------------------------------------------
@@ -198,10 +206,16 @@ export function loadAppEnv(source: Source = process.env): AppEnv {
   const clerk = readClerkConfig(source);
   // A deploy must never trust sessions minted by the local stand-in by accident,
   // whatever NODE_ENV says ("staging" is a deploy too): offline is asked for, never assumed.
-  if (!offlineMode && LOOPBACK_HOST.test(clerk.frontendApiHost)) {
+  // Either Clerk address on this machine is a stand-in: the Frontend API, or the Backend API the JWKS come from.
+  const local = isThisMachine(clerk.frontendApiHost)
+    ? { variable: "CLERK_PUBLISHABLE_KEY", host: clerk.frontendApiHost }
+    : isThisMachine(clerk.apiUrl)
+      ? { variable: "CLERK_API_URL", host: hostnameOf(clerk.apiUrl) }
+      : null;
+  if (!offlineMode && local) {
     fail(
-      "CLERK_PUBLISHABLE_KEY",
-      `points at a local Clerk stand-in (${clerk.frontendApiHost}) without OFFLINE_MODE=1`,
+      local.variable,
+      `points at a local Clerk stand-in (${local.host}) without OFFLINE_MODE=1`,
       "Set your Clerk instance's keys, or OFFLINE_MODE=1 to run offline on purpose (`npm run dev` does).",
     );
   }

@@ -77,6 +77,8 @@ export function applySecurityHeaders(headers: Headers, request: Request, nonce: 
   headers.set("X-Frame-Options", "DENY");
   headers.set("Referrer-Policy", "strict-origin-when-cross-origin");
   headers.set("X-Content-Type-Options", "nosniff");
+  // Each page carries its own nonce and the root loader's per-session Clerk state.
+  headers.set("Cache-Control", PRIVATE_PAGE_CACHE_CONTROL);
   // Over plain HTTP the header is meaningless (browsers ignore it), so send it only where it holds.
   if (cameOverHttps(request)) headers.set("Strict-Transport-Security", "max-age=31536000");
 }

@@ -13,6 +13,7 @@ import {
   isUserEventType,
 } from "./clerk-user";
 import {
+  answerWhileDiscardingTheRest,
   PendingBodyBudget,
   readBodyWithLimit,
   svixHeadersOf,
@@ -154,9 +155,8 @@ type Answer = Pick<WebhookOutcome, "status" | "body" | "outcome">;
 
 /** Runs the write with its ledger row in one transaction; a repeated svix-id changes nothing. */
 function commit(db: AppDatabase, svixId: string, eventType: string, write: (tx: Tx) => Answer): WebhookOutcome {
-  // IMMEDIATE takes the write lock up front, so another process writing at the same
-  // time (the backfill CLI) makes us wait out busy_timeout instead of failing with
-  // SQLITE_BUSY when a read transaction tries to become a write one.
+  // IMMEDIATE takes the write lock up front: while another process (the backfill CLI)
+  // holds it, the attempt fails before any work, and withLockRetry queues it for another.
   const answer = db.transaction(
     (tx) => {
       const earlier = findDelivery(tx, svixId);
@@ -194,6 +194,12 @@ const BODY_REFUSALS: Record<Exclude<BodyReadResult, { ok: true }>["reason"], { s
 
 let pendingBodies: PendingBodyBudget | undefined;
 
+// Until the signature matches, svix-id is whatever the sender put there, up to Node's
+// 16 KiB of headers; Svix's own ids are a few dozen characters (docs/decisions/007).
+const LOGGED_SVIX_ID_MAX = 64;
+const svixIdForLog = (id: string | null) =>
+  id && id.length > LOGGED_SVIX_ID_MAX ? `${id.slice(0, LOGGED_SVIX_ID_MAX)}…` : id;
+
 /** The HTTP edge: method, body limits, lock waits, database failures, and the one log line per delivery. */
 export async function handleClerkWebhook(request: Request): Promise<Response> {
   const started = performance.now();
@@ -201,7 +207,7 @@ export async function handleClerkWebhook(request: Request): Promise<Response> {
     return json({ error: "method_not_allowed" }, { status: 405, headers: { Allow: "POST" } });
   }
   const { webhook, database } = getEnv();
-  pendingBodies ??= new PendingBodyBudget(webhook.pendingBodyBytesMax);
+  pendingBodies ??= new PendingBodyBudget(webhook.pendingBodyBytesMax, webhook.pendingBodiesMax);
   const headers = svixHeadersOf(request);
   const svixId = headers?.["svix-id"] ?? null;
   let result: WebhookOutcome;
@@ -218,12 +224,12 @@ export async function handleClerkWebhook(request: Request): Promise<Response> {
       });
     } catch (error) {
       // The database said no (or stayed locked): 5xx so that Svix delivers it again later.
-      log.error("clerk_webhook_error", { svix_id: svixId, error: describeError(error) });
+      log.error("clerk_webhook_error", { svix_id: svixIdForLog(svixId), error: describeError(error) });
       result = { status: 503, body: { error: "temporarily_unavailable" }, outcome: "error", svixId, eventType: null };
     }
   }
   log.info("clerk_webhook", {
-    svix_id: result.svixId,
+    svix_id: svixIdForLog(result.svixId),
     type: result.eventType,
     status: result.status,
     outcome: result.outcome,
@@ -233,5 +239,8 @@ export async function handleClerkWebhook(request: Request): Promise<Response> {
   if (result.status === 503) responseHeaders["Retry-After"] = "5";
   // The body may still be arriving: close the connection rather than wait to drain it.
   if (!read.ok) responseHeaders.Connection = "close";
-  return json(result.body, { status: result.status, headers: responseHeaders });
+  const response = json(result.body, { status: result.status, headers: responseHeaders });
+  if (read.ok || read.reason !== "too_large") return response;
+  // A sender of too much may still be writing: the 413 now, what it sends after dropped, then the close.
+  return answerWhileDiscardingTheRest(response, request, { deadlineMs: webhook.bodyTimeoutMs, budget: pendingBodies });
 }

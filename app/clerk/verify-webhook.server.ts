@@ -13,34 +13,53 @@ export type SvixHeaders = { "svix-id": string; "svix-timestamp": string; "svix-s
 export type BodyReadResult =
   { ok: true; body: string } | { ok: false; reason: "too_large" | "too_slow" | "too_many_pending" | "incomplete" };
 
-// Past the limit we keep reading, without storing, up to this many more bytes, so
-// that an ordinary client sees the 413 rather than a reset connection. Beyond it
-// the connection is cut: nobody legitimate sends that much.
+// What is read and dropped of an oversized body after its 413 has gone out (see
+// answerWhileDiscardingTheRest). Beyond it the connection is closed with the rest
+// unread: nobody legitimate sends that much.
 const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /**
- * The bytes that bodies not yet verified hold across all requests at once.
- * Anyone can send a webhook request, so without a shared cap sixty slow senders
- * each declaring 1 MiB hold 60 MiB for as long as they like.
+ * What bodies not yet verified hold across all requests at once: bytes, and how
+ * many. Anyone can send a webhook request, so without a shared cap sixty slow
+ * senders each declaring 1 MiB hold 60 MiB for as long as they like, and
+ * thousands declaring a few bytes each hold thousands of open requests.
  */
 export class PendingBodyBudget {
-  private held = 0;
-  constructor(readonly maxBytes: number) {}
+  private bytes = 0;
+  private bodies = 0;
+  constructor(
+    readonly maxBytes: number,
+    readonly maxBodies = Number.POSITIVE_INFINITY,
+  ) {}
 
   get heldBytes(): number {
-    return this.held;
+    return this.bytes;
   }
 
+  get heldBodies(): number {
+    return this.bodies;
+  }
+
+  /** Reserves `bytes` for one more body, unless that would pass either cap. */
   tryReserve(bytes: number): boolean {
-    if (this.held + bytes > this.maxBytes) return false;
-    this.held += bytes;
+    if (this.bodies >= this.maxBodies || this.bytes + bytes > this.maxBytes) return false;
+    this.bytes += bytes;
+    this.bodies += 1;
     return true;
   }
 
   release(bytes: number): void {
-    this.held -= bytes;
+    this.bytes -= bytes;
+    this.bodies -= 1;
   }
 }
+
+/**
+ * A request holds memory before its first body byte arrives (the socket, the
+ * parser, the stream in front of the body, the Request itself), so each body
+ * reserves at least this much: a body declaring a few bytes is not free.
+ */
+export const MIN_PENDING_BODY_RESERVATION = 64 * 1024;
 
 export interface BodyReadOptions {
   /** Bytes kept in memory; a larger body is refused (413). */
@@ -55,20 +74,17 @@ export interface BodyReadOptions {
  * Reads the raw body for verification, keeping at most `limit` bytes, within a
  * deadline and within the shared budget. A refused or late body is left unread
  * rather than cancelled: cancelling destroys the socket, and the sender would
- * never see the 408/503 it can act on (the response closes the connection).
+ * never see the 408/413/503 it can act on (the response closes the connection).
  */
 export async function readBodyWithLimit(request: Request, options: BodyReadOptions = {}): Promise<BodyReadResult> {
   const limit = options.limit ?? MAX_WEBHOOK_BODY_BYTES;
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit + DISCARD_LIMIT_BYTES) {
-    await request.body?.cancel().catch(() => {});
-    return { ok: false, reason: "too_large" };
-  }
+  if (Number.isFinite(declared) && declared > limit) return { ok: false, reason: "too_large" };
   if (!request.body) return { ok: true, body: "" };
 
   // Reserved up front for what this body may come to hold, so the cap holds
   // however slowly the bytes arrive.
-  const reserved = Number.isFinite(declared) && declared <= limit ? declared : limit;
+  const reserved = Math.max(MIN_PENDING_BODY_RESERVATION, Number.isFinite(declared) ? declared : limit);
   const { budget } = options;
   if (budget && !budget.tryReserve(reserved)) return { ok: false, reason: "too_many_pending" };
   // Released when the read ends or the deadline passes, whichever is first: a sender
@@ -79,7 +95,7 @@ export async function readBodyWithLimit(request: Request, options: BodyReadOptio
     if (!released && budget) budget.release(reserved);
     released = true;
   };
-  const reading = readAll(request.body, declared, limit, () => request.text()).finally(release);
+  const reading = readAll(request, request.body, declared, limit).finally(release);
   if (!options.deadlineMs) return reading;
 
   let timer: NodeJS.Timeout | undefined;
@@ -93,15 +109,16 @@ export async function readBodyWithLimit(request: Request, options: BodyReadOptio
 }
 
 async function readAll(
+  request: Request,
   body: ReadableStream<Uint8Array>,
   declared: number,
   limit: number,
-  readAsText: () => Promise<string>,
 ): Promise<BodyReadResult> {
   try {
     // Node's HTTP parser never delivers more than a declared Content-Length, so a
     // declared size within the limit can be read in one go (the common, faster case).
-    if (Number.isFinite(declared) && declared <= limit) return { ok: true, body: await readAsText() };
+    // Bytes, not request.text(): that drops a leading BOM, and Svix signs the exact bytes.
+    if (Number.isFinite(declared)) return { ok: true, body: Buffer.from(await request.arrayBuffer()).toString("utf8") };
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -109,17 +126,78 @@ async function readAll(
       const { done, value } = await reader.read();
       if (done) break;
       size += value.byteLength;
-      if (size > limit + DISCARD_LIMIT_BYTES) {
-        await reader.cancel().catch(() => {});
-        break;
+      if (size > limit) {
+        // The rest is for answerWhileDiscardingTheRest, once the 413 is out.
+        reader.releaseLock();
+        return { ok: false, reason: "too_large" };
       }
-      if (size <= limit) chunks.push(value);
+      chunks.push(value);
     }
-    if (size > limit) return { ok: false, reason: "too_large" };
     return { ok: true, body: Buffer.concat(chunks, size).toString("utf8") };
   } catch {
     // The sender went away mid-body.
     return { ok: false, reason: "incomplete" };
+  }
+}
+
+/**
+ * Sends `answer` (a refusal of an oversized body) at once, and keeps the connection
+ * open while what is left of the body is read and dropped: closing a socket with
+ * bytes still unread resets the connection, and a sender still writing would lose
+ * the answer in the reset. Dropped until the body ends, DISCARD_LIMIT_BYTES, or the
+ * deadline; then the answer ends and its `Connection: close` shuts the socket. Meanwhile
+ * it holds a pending body's place in the budget; with no room, the answer goes alone.
+ */
+export async function answerWhileDiscardingTheRest(
+  answer: Response,
+  request: Request,
+  options: Pick<BodyReadOptions, "deadlineMs" | "budget"> = {},
+): Promise<Response> {
+  const rest = request.body;
+  const { budget } = options;
+  if (!rest || rest.locked || (budget && !budget.tryReserve(MIN_PENDING_BODY_RESERVATION))) return answer;
+  let released = false;
+  const release = () => {
+    if (!released && budget) budget.release(MIN_PENDING_BODY_RESERVATION);
+    released = true;
+  };
+  const bytes = new Uint8Array(await answer.arrayBuffer());
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sent) {
+        sent = true;
+        return controller.enqueue(bytes);
+      }
+      await discard(rest, options.deadlineMs);
+      release();
+      controller.close();
+    },
+    cancel: release,
+  });
+  const headers = new Headers(answer.headers);
+  // The client has the whole answer with its last byte, not only when the connection closes.
+  headers.set("Content-Length", String(bytes.byteLength));
+  return new Response(body, { status: answer.status, headers });
+}
+
+async function discard(body: ReadableStream<Uint8Array>, deadlineMs: number | undefined): Promise<void> {
+  const reader = body.getReader();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<null>((resolve) => {
+    if (deadlineMs) timer = setTimeout(() => resolve(null), deadlineMs);
+  });
+  try {
+    let size = 0;
+    while (size <= DISCARD_LIMIT_BYTES) {
+      const next = await Promise.race([reader.read(), deadline]);
+      if (!next || next.done) break;
+      size += next.value.byteLength;
+    }
+  } catch {
+    // The sender went away: nothing left to drop.
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -156,7 +234,8 @@ export function verifyClerkWebhook(body: string, headers: SvixHeaders, secrets: 
       // svix returns undefined for an empty body rather than failing to parse it.
       return payload === undefined ? { ok: false, reason: "malformed_json" } : { ok: true, payload };
     } catch (error) {
-      if (error instanceof SyntaxError) return { ok: false, reason: "malformed_json" };
+      // svix parses only once a signature matched, so this body is Svix's.
+      if (error instanceof SyntaxError) return parseAfterByteOrderMark(body);
       if (!(error instanceof WebhookVerificationError)) throw error;
       // The timestamp is checked before the signature and is the same for every secret.
       if (/timestamp too (old|new)/.test(error.message)) {
@@ -166,4 +245,18 @@ export function verifyClerkWebhook(body: string, headers: SvixHeaders, secrets: 
     }
   }
   return { ok: false, reason };
+}
+
+/**
+ * JSON sent over a network must not start with a byte order mark, and a parser
+ * may ignore one (RFC 8259, section 8.1). The signature covers it, so it is
+ * dropped only here, after the signature matched (docs/decisions/007).
+ */
+function parseAfterByteOrderMark(body: string): VerificationResult {
+  if (!body.startsWith("\uFEFF")) return { ok: false, reason: "malformed_json" };
+  try {
+    return { ok: true, payload: JSON.parse(body.slice(1)) as unknown };
+  } catch {
+    return { ok: false, reason: "malformed_json" };
+  }
 }

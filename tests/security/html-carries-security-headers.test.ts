@@ -74,14 +74,14 @@ describe("logs: a 404 is one line, an unexpected error its stack once, never a s
   // remix-serve's own access log (morgan "tiny") also prints one plain-text line per request; ours are JSON.
   const ourLines = (output: string) => output.split("\n").filter((line) => line.startsWith("{"));
 
-  it("GET /favicon.ico and a crawler's probe each log one line and no stack trace", async () => {
+  it("GET /apple-touch-icon.png and a crawler's probe each log one line and no stack trace", async () => {
     const before = app.output().length;
     expect((await fetch(`${app.url}/wp-login.php`)).status).toBe(404);
-    expect((await fetch(`${app.url}/favicon.ico`)).status).toBeGreaterThanOrEqual(200);
-    await expect.poll(() => app.output().slice(before)).toContain("/favicon.ico");
+    expect((await fetch(`${app.url}/apple-touch-icon.png`)).status).toBe(404);
+    await expect.poll(() => app.output().slice(before)).toContain("/apple-touch-icon.png");
     const lines = app.output().slice(before).split("\n").filter(Boolean);
     expect(lines.filter((line) => line.includes("/wp-login.php"))).toHaveLength(1);
-    expect(lines.filter((line) => line.includes("/favicon.ico"))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes("/apple-touch-icon.png"))).toHaveLength(1);
     expect(app.output().slice(before)).not.toMatch(/\n\s+at |Error: No route matches/);
   });
 

@@ -55,6 +55,22 @@ describe("Remix's error hook logs one JSON line per error", () => {
     expect(lines[0]).not.toContain("sk_live_leak");
   });
 
+  it("Remix's notice about a legacy ?_data request is one debug line, without a stack", () => {
+    // What Remix 2 hands the hook for every ?_data request once single fetch is on.
+    const notice = new Error(
+      "Warning: Single fetch-enabled apps should not be making ?_data requests, this is likely to break in the future",
+    );
+    const lines = logged(() => handleError(notice, args("http://localhost/profile?_data=routes%2Fprofile")));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toEqual({
+      time: expect.any(String),
+      level: "debug",
+      event: "legacy_data_request",
+      method: "GET",
+      path: "/profile",
+    });
+  });
+
   it("a request the client gave up on logs nothing", () => {
     const controller = new AbortController();
     controller.abort();

@@ -1,4 +1,4 @@
-import { readBodyWithLimit } from "~/clerk/verify-webhook.server";
+import { readBodyWithLimit } from "~/webhook/verify-webhook.server";
 import { getEnv } from "~/env.server";
 
 /**

@@ -11,8 +11,8 @@
  * 127.0.0.1) like the app, and prints `[baseline] http://…` once listening.
  */
 import { createServer, type IncomingMessage } from "node:http";
-import { processClerkWebhook } from "~/clerk/handle-webhook.server";
-import { MAX_WEBHOOK_BODY_BYTES, type SvixHeaders } from "~/clerk/verify-webhook.server";
+import { processClerkWebhook } from "~/webhook/handle-webhook.server";
+import { MAX_WEBHOOK_BODY_BYTES, type SvixHeaders } from "~/webhook/verify-webhook.server";
 import { closeDb, getDb } from "~/db/db.server";
 
 function svixHeaders(request: IncomingMessage): SvixHeaders | null {

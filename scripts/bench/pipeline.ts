@@ -17,8 +17,8 @@ Object.assign(process.env, benchEnv(join(mkdtempSync(join(tmpdir(), "clerk-sync-
   SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS ?? "NORMAL",
 });
 
-const { processClerkWebhook } = await import("~/clerk/handle-webhook.server");
-const { verifyClerkWebhook } = await import("~/clerk/verify-webhook.server");
+const { processClerkWebhook } = await import("~/webhook/handle-webhook.server");
+const { verifyClerkWebhook } = await import("~/webhook/verify-webhook.server");
 const { clerkEventSchema, clerkUserSchema } = await import("~/clerk/clerk-user");
 const { closeDb, getDb } = await import("~/db/db.server");
 getDb();

@@ -1,4 +1,4 @@
-import { processClerkWebhook } from "~/clerk/handle-webhook.server";
+import { processClerkWebhook } from "~/webhook/handle-webhook.server";
 import { openDatabase } from "~/db/db.server";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";
 import { TEST_WEBHOOK_SECRET } from "../support/test-env";

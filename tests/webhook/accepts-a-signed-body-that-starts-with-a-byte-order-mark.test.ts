@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { verifyClerkWebhook } from "~/clerk/verify-webhook.server";
+import { verifyClerkWebhook } from "~/webhook/verify-webhook.server";
 import { counts, userRow } from "../support/db";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";
 import { TEST_WEBHOOK_SECRET } from "../support/test-env";

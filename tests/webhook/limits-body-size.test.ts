@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_WEBHOOK_BODY_BYTES, readBodyWithLimit } from "~/clerk/verify-webhook.server";
+import { MAX_WEBHOOK_BODY_BYTES, readBodyWithLimit } from "~/webhook/verify-webhook.server";
 import { startBuiltApp, type RunningApp } from "../support/app-server";
 import { counts } from "../support/db";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";

@@ -6,7 +6,7 @@ import {
   MIN_PENDING_BODY_RESERVATION,
   PendingBodyBudget,
   readBodyWithLimit,
-} from "~/clerk/verify-webhook.server";
+} from "~/webhook/verify-webhook.server";
 import { ConfigError, readWebhookConfig } from "~/env.server";
 import { action } from "~/routes/api.webhooks.clerk";
 import { startBuiltApp, type RunningApp } from "../support/app-server";

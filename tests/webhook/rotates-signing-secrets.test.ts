@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { processClerkWebhook } from "~/clerk/handle-webhook.server";
+import { processClerkWebhook } from "~/webhook/handle-webhook.server";
 import { readWebhookConfig } from "~/env.server";
 import { userRow } from "../support/db";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";

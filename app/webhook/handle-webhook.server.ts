@@ -11,7 +11,7 @@ import {
   clerkUserToRow,
   deletedClerkUserSchema,
   isUserEventType,
-} from "./clerk-user";
+} from "~/clerk/clerk-user";
 import {
   answerWhileDiscardingTheRest,
   PendingBodyBudget,

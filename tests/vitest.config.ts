@@ -12,7 +12,8 @@ export default defineConfig({
     setupFiles: ["tests/support/test-env.ts"],
     pool: "forks",
     // Integration tests start real servers and SQLite files; a slow shared
-    // machine must not turn that into a failure, so no per-test time limit.
+    // machine must not turn that into a failure, so the limit is generous: it
+    // is there so that a hung test fails with its name instead of hanging CI.
     testTimeout: 300_000,
     hookTimeout: 300_000,
   },

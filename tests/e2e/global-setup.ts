@@ -75,7 +75,7 @@ async function liveSetup() {
   if (missing.length) {
     const liveSkipReason = `set ${missing.join(", ")} to run against a real Clerk instance`;
     process.stderr.write(
-      `\nLive Clerk tests skipped: ${liveSkipReason} (see README → Tests → Against a real Clerk instance).\n\n`,
+      `\nLive Clerk tests skipped: ${liveSkipReason} (see docs/testing.md → Against a real Clerk instance).\n\n`,
     );
     writeFileSync(E2E_STATE_FILE, JSON.stringify({ liveSkipReason }));
     return;

@@ -14,7 +14,8 @@ export default defineConfig({
     setupFiles: ["tests/support/test-env.ts"],
     pool: "forks",
     fileParallelism: false,
-    // Correctness only: speed lives in the bench scripts, so no per-test time limit.
+    // Correctness only: speed lives in the bench scripts, so the limit is only
+    // there so that a hung test fails with its name instead of hanging CI.
     testTimeout: 600_000,
     hookTimeout: 600_000,
   },

@@ -30,7 +30,8 @@ const KSUID_EPOCH_SECONDS = 1_400_000_000;
  * 16 random bytes, so ids sort by creation time to the second. The time shows
  * in Clerk's real ids (the fixtures' decode to their created_at), and it
  * matters downstream: an index on ids made in order grows at its end, one on
- * random ids is written all over (docs/benchmarks.md).
+ * random ids is written all over
+ * (docs/benchmarks.md#why-the-backfills-code-is-as-it-is).
  */
 export function newId(prefix: string, atMs: number = Date.now()): string {
   const seconds = Math.max(0, Math.floor(atMs / 1000) - KSUID_EPOCH_SECONDS);

@@ -14,10 +14,11 @@ import type { StandInEnv } from "../http-util.js";
  * loads its UI chunks from beside itself.
  *
  * Compressed like a CDN would (brotli or gzip by Accept-Encoding): the
- * sign-in page needs about 1.1 MB of clerk-js, a slow phone's worth of
- * seconds. Each file is read and compressed once, on first request, and kept
- * in memory; chunk names carry a content hash and the version, so browsers
- * keep those for a year, and revalidate the unversioned entry script by ETag.
+ * sign-in page needs over a megabyte of clerk-js, seconds on a slow phone
+ * (docs/benchmarks.md#page-weight--npm-run-benchpages). Each file is read and
+ * compressed once, on first request, and kept in memory; chunk names carry a
+ * content hash and the version, so browsers keep those for a year, and
+ * revalidate the unversioned entry script by ETag.
  */
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -34,7 +35,8 @@ const VERSIONED_NAME = /_[0-9a-f]{6,}_\d+\.\d+\.\d+[^/]*$/;
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const REVALIDATE = "public, no-cache";
 
-// Quality 5 of 11: 4× smaller than the file in ~50 ms; 11 saves 10% more for 30× the time.
+// Quality 5 of 11: most of what brotli can save, in a small share of the time quality 11 takes
+// (docs/benchmarks.md#page-weight--npm-run-benchpages).
 const brotli = (data: Buffer) =>
   promisify(brotliCompress)(data, {
     params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length },

@@ -2,7 +2,7 @@ import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { StandInError } from "../errors.js";
 
 // N=2^14 is node's default cost: slow enough to be a real hash, fast enough
-// (~30 ms) that creating users through the API stays snappy.
+// that creating users through the API stays snappy.
 const COST = 16384;
 const KEY_LENGTH = 32;
 

@@ -1,5 +1,6 @@
 import type { ApiFault, DeliveryFaultCounts } from "./control/faults.js";
-import type { StateCounts } from "./store/state-file.js";
+import type { ClerkOrganizationJSON, ClerkOrganizationMembershipJSON } from "./store/organization-json.js";
+import type { ErasedState } from "./store/state-file.js";
 import type { ClerkUserJSON } from "./store/user-json.js";
 import type { DeliveryRecord } from "./webhooks/deliveries.js";
 
@@ -38,9 +39,20 @@ export interface StandInConfig {
   env: Record<string, string>;
 }
 
+export interface OrganizationList {
+  total_count: number;
+  data: ClerkOrganizationJSON[];
+}
+
+export interface MembershipList {
+  total_count: number;
+  data: ClerkOrganizationMembershipJSON[];
+}
+
+/** Organizations and memberships are named only when a reset found some. */
 export type ResetResult =
-  | { ok: true; erased: { users: number; deliveries: number } }
-  | { ok: true; stateFile: string; erased: (StateCounts & { keys: number }) | string };
+  | { ok: true; erased: { users: number; deliveries: number; organizations?: number; memberships?: number } }
+  | { ok: true; stateFile: string; erased: ErasedState | string };
 
 /** "1 user", "2 users", "0 deliveries". */
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
@@ -121,12 +133,15 @@ export function formatDeliveries(log: DeliveryLog, state?: string, now = Date.no
   const count = plural(log.data.length, `${kind}delivery`, `${kind}deliveries`);
   const heading = `${count} (${log.pending.toLocaleString("en-US")} pending) ${to}`;
   if (log.data.length === 0) return heading;
+  // Only a log with organization events needs the column.
+  const withOrganizations = log.data.some((record) => record.organization_id);
   const rows = log.data.map((record) => {
     const last = record.attempts.at(-1);
     return [
       record.id,
       record.type,
-      record.user_id,
+      record.user_id ?? "—",
+      ...(withOrganizations ? [record.organization_id ?? "—"] : []),
       record.fault && record.fault !== record.state ? `${record.state} (${record.fault})` : record.state,
       String(record.attempts.length),
       lastResult(record),
@@ -139,7 +154,17 @@ export function formatDeliveries(log: DeliveryLog, state?: string, now = Date.no
     ];
   });
   return `${heading}; times in UTC\n\n${table(
-    ["ID", "EVENT", "USER", "STATE", "ATTEMPTS", "LAST STATUS", "LAST ATTEMPT", "NEXT ATTEMPT"],
+    [
+      "ID",
+      "EVENT",
+      "USER",
+      ...(withOrganizations ? ["ORGANIZATION"] : []),
+      "STATE",
+      "ATTEMPTS",
+      "LAST STATUS",
+      "LAST ATTEMPT",
+      "NEXT ATTEMPT",
+    ],
     rows,
   )}`;
 }
@@ -164,19 +189,105 @@ export function formatSeeded(result: { seeded: number }, emitted: boolean): stri
     : `Seeded ${plural(result.seeded, "user")}, without webhooks (--emit sends user.created).`;
 }
 
+/** ", 2 organizations, 5 memberships" when a reset found some, else nothing. */
+function organizationsErased(erased: { organizations?: number; memberships?: number }): string[] {
+  if (erased.organizations === undefined && erased.memberships === undefined) return [];
+  return [plural(erased.organizations ?? 0, "organization"), plural(erased.memberships ?? 0, "membership")];
+}
+
 export function formatReset(result: ResetResult): string {
   if (!("stateFile" in result)) {
     const { users, deliveries } = result.erased;
-    return `Reset the running stand-in: erased ${plural(users, "user")} and ${plural(deliveries, "delivery", "deliveries")}, cleared the faults; the keys stay.`;
+    const erased = [plural(users, "user"), ...organizationsErased(result.erased)];
+    return `Reset the running stand-in: erased ${erased.join(", ")} and ${plural(deliveries, "delivery", "deliveries")}, cleared the faults; the keys stay.`;
   }
   if (typeof result.erased === "string")
     return `No stand-in running and no state file at ${result.stateFile}: nothing to erase.`;
   const { users, clients, sessions, deliveries, keys } = result.erased;
   return (
-    `No stand-in running; emptied ${result.stateFile}: ${plural(users, "user")}, ${plural(clients, "client")}, ` +
+    `No stand-in running; emptied ${result.stateFile}: ${plural(users, "user")}, ` +
+    `${[...organizationsErased(result.erased), plural(clients, "client")].join(", ")}, ` +
     `${plural(sessions, "session")}, ${plural(deliveries, "delivery", "deliveries")}, ${plural(keys, "key set")}. ` +
     "The next start makes new keys."
   );
+}
+
+export function formatOrganizations(list: OrganizationList, now = Date.now()): string {
+  if (list.data.length === 0) return "No organizations.";
+  const rows = list.data.map((organization) => [
+    organization.id,
+    organization.slug,
+    clip(organization.name, 32),
+    (organization.members_count ?? 0).toLocaleString("en-US"),
+    formatTime(organization.created_at),
+    formatAge(organization.updated_at, now),
+  ]);
+  const shown = list.data.length < list.total_count ? ` (showing ${list.data.length.toLocaleString("en-US")})` : "";
+  return `${plural(list.total_count, "organization")}${shown}; times in UTC\n\n${table(
+    ["ID", "SLUG", "NAME", "MEMBERS", "CREATED", "UPDATED"],
+    rows,
+  )}`;
+}
+
+/** `admin`, `member`: what people type; the `org:` prefix is Clerk's key. */
+function roleLabel(role: string): string {
+  return role.replace(/^org:/, "");
+}
+
+function describeMember(membership: ClerkOrganizationMembershipJSON): string {
+  const member = membership.public_user_data;
+  const name = [member.first_name, member.last_name].filter(Boolean).join(" ");
+  const details = [name, member.identifier && `<${member.identifier}>`].filter(Boolean).join(" ");
+  return details ? `${details} (${member.user_id})` : member.user_id;
+}
+
+export function formatMembers(list: MembershipList, now = Date.now()): string {
+  if (list.data.length === 0) return "No members.";
+  const { name, slug } = list.data[0].organization;
+  const rows = list.data.map((membership) => [
+    membership.public_user_data.user_id,
+    membership.public_user_data.identifier ?? "—",
+    clip(
+      [membership.public_user_data.first_name, membership.public_user_data.last_name].filter(Boolean).join(" ") || "—",
+      24,
+    ),
+    roleLabel(membership.role),
+    formatTime(membership.created_at),
+    formatAge(membership.updated_at, now),
+  ]);
+  return `${plural(list.total_count, "member")} of ${name} (${slug}); times in UTC\n\n${table(
+    ["USER", "IDENTIFIER", "NAME", "ROLE", "JOINED", "UPDATED"],
+    rows,
+  )}`;
+}
+
+/** What `org create|update|delete` did, in a line. */
+export function formatOrganizationChange(
+  action: "create" | "update" | "delete",
+  result: ClerkOrganizationJSON | { id: string },
+): string {
+  if (action === "delete") return `Deleted ${result.id} and its memberships. The app hears organization.deleted.`;
+  const organization = result as ClerkOrganizationJSON;
+  const named = `${organization.id}: ${organization.name} (slug ${organization.slug})`;
+  if (action === "update") return `Updated ${named}. The app hears organization.updated.`;
+  return organization.created_by
+    ? `Created ${named}, with ${organization.created_by} as its admin. The app hears organization.created and organizationMembership.created.`
+    : `Created ${named}, with no members. The app hears organization.created.`;
+}
+
+/** What `member add|role|remove` did, in a line. */
+export function formatMembershipChange(
+  action: "add" | "role" | "remove",
+  membership: ClerkOrganizationMembershipJSON,
+): string {
+  const member = describeMember(membership);
+  const organization = membership.organization.name;
+  const role = roleLabel(membership.role);
+  if (action === "add")
+    return `Added ${member} to ${organization} as ${role}. The app hears organizationMembership.created.`;
+  if (action === "role")
+    return `${member} is now ${role} in ${organization}. The app hears organizationMembership.updated.`;
+  return `Removed ${member} from ${organization}. The app hears organizationMembership.deleted.`;
 }
 
 export function formatWait(result: { pending: number }): string {

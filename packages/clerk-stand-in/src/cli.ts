@@ -7,6 +7,10 @@ import {
   formatDeliveries,
   formatExports,
   formatFaults,
+  formatMembers,
+  formatMembershipChange,
+  formatOrganizationChange,
+  formatOrganizations,
   formatReset,
   formatSeeded,
   formatUpdated,
@@ -14,15 +18,26 @@ import {
   formatWait,
   type DeliveryLog,
   type FaultSnapshot,
+  type MembershipList,
+  type OrganizationList,
   type ResetResult,
   type StandInConfig,
   type UserList,
 } from "./cli-format.js";
+import {
+  membershipCommand,
+  organizationCommand,
+  organizationPath,
+  type Control,
+  type MembershipAction,
+  type OrganizationAction,
+} from "./cli-organizations.js";
 import { callControl, resolveControlTarget } from "./control/control-client.js";
 import { DEFAULT_CONTROL_TOKEN_FILE } from "./control/control-token.js";
 import { consoleLogger } from "./logger.js";
 import { startClerkStandIn } from "./server.js";
 import { StateFile } from "./store/state-file.js";
+import type { ClerkOrganizationJSON, ClerkOrganizationMembershipJSON } from "./store/organization-json.js";
 import type { ClerkUserJSON } from "./store/user-json.js";
 
 /** Relative to where it is started: in this repository the same file `npm run dev` uses. */
@@ -59,6 +74,19 @@ $CLERK_STAND_IN_CONTROL_TOKEN, else that file (written by npm run dev and by sta
   delete <id>                            delete a user; the app hears user.deleted
   seed <file.json> [--emit]              load users; --emit sends user.created webhooks
   seed --count <n> [--emit]              generate n realistic users
+  orgs                                   the organizations, as a table
+  members <org>                          an organization's members and their roles, as a table
+                                         (<org>, here and below: an org_… id or the slug)
+  org create <name> [--slug <s>] [--by <user_…>]
+                                         the app hears organization.created; with --by, that user is
+                                         its admin and the app hears organizationMembership.created too
+  org update <org> [--name <s>] [--slug <s>]
+                                         the app hears organization.updated
+  org delete <org>                       its memberships go with it; the app hears organization.deleted
+  member add <org> <user> [--role admin|member]
+                                         (member by default) the app hears organizationMembership.created
+  member role <org> <user> admin|member  the app hears organizationMembership.updated
+  member remove <org> <user>             the app hears organizationMembership.deleted
   wait                                   block until every delivery has settled
   fault deliveries --fail 2 | --drop 1 | --duplicate 1 | --reorder 3
   fault api --mode 500|429|hang [--count n] [--retry-after s]
@@ -66,12 +94,10 @@ $CLERK_STAND_IN_CONTROL_TOKEN, else that file (written by npm run dev and by sta
   config                                 keys and URLs of the running stand-in
   env                                    the app's environment as export lines:
                                            eval "$(npm run -s clerk:stand-in -- env)"
-  reset [--state-file <file>]            users, sessions, deliveries and faults (keys stay); with no stand-in
+  reset [--state-file <file>]            users, organizations, sessions, deliveries and faults (keys stay); with no stand-in
                                          running, empties the state file itself, keys included
   --json                                 with any of these: the control API's answer as JSON, for scripts
 `;
-
-type Control = (path: string, method?: string, body?: unknown) => Promise<unknown>;
 
 interface CommandInput {
   positionals: string[];
@@ -122,6 +148,25 @@ const COMMANDS: Record<string, Command> = {
   delete: command(
     ({ positionals, control }) => control(userPath(positionals[0], "delete"), "DELETE") as Promise<{ id: string }>,
     (result) => formatDeleted(result),
+  ),
+  orgs: command(
+    ({ control }) => control("/_control/organizations") as Promise<OrganizationList>,
+    (list) => formatOrganizations(list),
+  ),
+  members: command(
+    ({ positionals, control }) =>
+      control(`${organizationPath(positionals[0], "members")}/memberships`) as Promise<MembershipList>,
+    (list) => formatMembers(list),
+  ),
+  org: command(
+    ({ positionals, values, control }) =>
+      organizationCommand(positionals, values, control) as Promise<ClerkOrganizationJSON>,
+    (result, { positionals }) => formatOrganizationChange(positionals[0] as OrganizationAction, result),
+  ),
+  member: command(
+    ({ positionals, values, control }) =>
+      membershipCommand(positionals, values, control) as Promise<ClerkOrganizationMembershipJSON>,
+    (result, { positionals }) => formatMembershipChange(positionals[0] as MembershipAction, result),
   ),
   deliveries: command(
     ({ values, control }) =>
@@ -194,6 +239,10 @@ function parseCommand(args: string[]) {
       mode: { type: "string" },
       "retry-after": { type: "string" },
       "state-file": { type: "string", default: DEFAULT_STATE_FILE },
+      name: { type: "string" },
+      slug: { type: "string" },
+      by: { type: "string" },
+      role: { type: "string" },
     },
   });
 }

@@ -54,8 +54,11 @@ export const paramUnknown = (param: string) =>
     param_name: param,
   });
 
-export const identifierExists = (param: "email_address" | "username" | "external_id") => {
-  const label = param === "email_address" ? "email address" : param === "username" ? "username" : "external ID";
+export const identifierExists = (param: "email_address" | "username" | "external_id" | "slug") => {
+  const label = param === "email_address" ? "email address" : param === "external_id" ? "external ID" : param;
   const message = `That ${label} is taken. Please try another.`;
   return new StandInError(422, "form_identifier_exists", message, message, { param_name: param });
 };
+
+export const paramMissing = (param: string) =>
+  new StandInError(422, "form_param_missing", "is missing", `${param} must be included.`, { param_name: param });

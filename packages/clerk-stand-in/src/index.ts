@@ -14,6 +14,23 @@ export {
   type UserChange,
   type UserListParams,
 } from "./store/store.js";
+export {
+  OrganizationStore,
+  type CreateOrganizationInput,
+  type MembershipInput,
+  type MembershipPatch,
+  type OrganizationChange,
+  type UpdateOrganizationPatch,
+} from "./store/organizations.js";
+export type { MembershipListParams, OrganizationListParams } from "./store/organization-list.js";
+export {
+  ORGANIZATION_ROLES,
+  type ClerkOrganizationJSON,
+  type ClerkOrganizationMembershipJSON,
+  type ClerkPublicUserDataJSON,
+  type DeletedOrganizationJSON,
+  type OrganizationRole,
+} from "./store/organization-json.js";
 export { createInstanceKeys, publishableKeyFor, type InstanceKeys, type JsonWebKeyWithKid } from "./keys.js";
 export {
   WebhookDeliveries,
@@ -21,6 +38,7 @@ export {
   type DeliveryAttempt,
   type DeliveryRecord,
   type DeliveryState,
+  type StandInChange,
 } from "./webhooks/deliveries.js";
 export { FaultSwitches, type ApiFault, type ApiFaultMode, type DeliveryFaultCounts } from "./control/faults.js";
 export { generateUsers } from "./store/seed-generator.js";

@@ -14,6 +14,7 @@ import { generateControlToken, removeControlTokenFile, writeControlTokenFile } f
 import { openInstance } from "./instance.js";
 import type { InstanceKeys } from "./keys.js";
 import { silentLogger, type Logger } from "./logger.js";
+import { OrganizationStore } from "./store/organizations.js";
 import { UserStore, type SeedUser } from "./store/store.js";
 
 export interface StandInOptions {
@@ -61,6 +62,8 @@ export interface ClerkStandIn {
   url: string;
   port: number;
   store: UserStore;
+  /** Organizations and memberships; they follow the users (a user's deletion ends their memberships). */
+  organizations: OrganizationStore;
   keys: InstanceKeys;
   deliveries: WebhookDeliveries;
   faults: FaultSwitches;
@@ -89,6 +92,8 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   const instance = openInstance(options, logger);
   const { webhookSecret, instanceId } = instance;
   const store = new UserStore(instance.stateFile);
+  // Made before the deliveries listen, so a user's deletion sends their memberships' deletions first.
+  const organizations = new OrganizationStore(store);
   const faults = new FaultSwitches();
   const latency = typeof options.latency === "string" ? parseLatency(options.latency) : options.latency;
   const rateLimit = options.rateLimit ? new BackendApiRateLimit(options.rateLimit) : null;
@@ -104,6 +109,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
     stateFile: instance.stateFile,
   });
   deliveries.attach(store);
+  deliveries.attach(organizations);
   if (options.seedFile) store.seed(readSeedFile(options.seedFile));
 
   // Routing needs keys and URL, which exist only once the port is known.
@@ -123,7 +129,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
       ? options.frontendHost(url)
       : (options.frontendHost ?? `${host}:${port}/fapi`);
   const keys = instance.createKeys({ frontendHost, live: options.publishableKeyKind === "live" });
-  const frontendContext: frontend.FrontendContext = { store, keys, options, url };
+  const frontendContext: frontend.FrontendContext = { store, organizations, keys, options, url };
   const frontendEnv = (frontend as { frontendEnv?: FrontendEnv }).frontendEnv;
   const controlToken = options.controlToken ?? generateControlToken();
   // CORS is for the app's origins only: any other page must not read a signed-in user's client.
@@ -134,6 +140,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
     url,
     port,
     store,
+    organizations,
     keys,
     deliveries,
     faults,
@@ -168,6 +175,7 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
 
   const controlContext = {
     store,
+    organizations,
     deliveries,
     faults,
     addWebhookUrl: standIn.addWebhookUrl,
@@ -185,7 +193,15 @@ export async function startClerkStandIn(options: StandInOptions = {}): Promise<C
   };
 
   const routes = standInRoutes({
-    backendApi: { store, keys, faults, latency: () => latency, rateLimit: rateLimit ?? undefined, observers },
+    backendApi: {
+      store,
+      organizations,
+      keys,
+      faults,
+      latency: () => latency,
+      rateLimit: rateLimit ?? undefined,
+      observers,
+    },
     control: controlContext,
     frontend: frontendContext,
     allowsFrontendOrigin: (origin) => allowedOrigins.has(origin),

@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
  *
  *   /sign-in  → Clerk.mountSignIn    /sign-up → Clerk.mountSignUp
  *   /user     → Clerk.mountUserButton, plus the signed-in state as JSON
+ *   /orgs     → Clerk.mountOrganizationSwitcher   /create-org → Clerk.mountCreateOrganization
+ *   /org-profile → Clerk.mountOrganizationProfile (of the active organization)
  *
  * Served on loopback and reached as `localhost`, like the stand-in, because
  * `__client_uat` only crosses ports under the same host name.
@@ -37,6 +39,7 @@ function pageHtml(opts: { publishableKey: string; proxyUrl: string; clerkJsUrl: 
         userId: window.Clerk.user ? window.Clerk.user.id : null,
         sessionId: window.Clerk.session ? window.Clerk.session.id : null,
         email: window.Clerk.user ? window.Clerk.user.primaryEmailAddress.emailAddress : null,
+        organizationId: window.Clerk.organization ? window.Clerk.organization.id : null,
       });
       state.dataset.loaded = "true";
     }
@@ -56,6 +59,9 @@ function pageHtml(opts: { publishableKey: string; proxyUrl: string; clerkJsUrl: 
       if (path === "/sign-in") window.Clerk.mountSignIn(target, { routing: "virtual" });
       if (path === "/sign-up") window.Clerk.mountSignUp(target, { routing: "virtual" });
       if (path === "/user") window.Clerk.mountUserButton(document.getElementById("user-button"), { afterSignOutUrl: "/user" });
+      if (path === "/orgs") window.Clerk.mountOrganizationSwitcher(target, { hidePersonal: false, createOrganizationMode: "navigation", createOrganizationUrl: "/create-org", afterSelectOrganizationUrl: "/orgs", afterSelectPersonalUrl: "/orgs" });
+      if (path === "/create-org") window.Clerk.mountCreateOrganization(target, { routing: "virtual", afterCreateOrganizationUrl: "/orgs" });
+      if (path === "/org-profile") window.Clerk.mountOrganizationProfile(target, { routing: "virtual" });
     }
     const script = document.createElement("script");
     script.src = config.clerkJsUrl;

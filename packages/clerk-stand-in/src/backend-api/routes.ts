@@ -1,6 +1,23 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { StandInEnv } from "../http-util.js";
 import { latencyMiddleware, type Latency } from "./latency.js";
+import {
+  createOrganizationMembership,
+  deleteOrganizationMembership,
+  listInstanceMemberships,
+  listOrganizationMemberships,
+  listUserMemberships,
+  mergeMembershipMetadata,
+  updateOrganizationMembership,
+} from "./memberships.js";
+import {
+  createOrganization,
+  deleteOrganization,
+  getOrganization,
+  listOrganizations,
+  mergeOrganizationMetadata,
+  updateOrganization,
+} from "./organizations.js";
 import { rateLimitMiddleware, type BackendApiRateLimit } from "./rate-limit.js";
 import {
   apiFaultResponse,
@@ -47,8 +64,9 @@ export function backendApiRoutes(ctx: BackendApiContext & BackendApiEdge): Hono<
 
   // Fault switches stand for Clerk's servers failing, so they answer before authentication does.
   const faults: MiddlewareHandler<StandInEnv> = async (c, next) => (await apiFaultResponse(c, ctx.faults)) ?? next();
-  api.use("/users", faults);
-  api.use("/users/*", faults);
+  for (const path of ["/users", "/users/*", "/organizations", "/organizations/*", "/organization_memberships"]) {
+    api.use(path, faults);
+  }
   api.use(async (c, next) => {
     authenticate(c.req.header("authorization"), ctx.keys);
     await next();
@@ -67,5 +85,19 @@ export function backendApiRoutes(ctx: BackendApiContext & BackendApiEdge): Hono<
   api.patch("/users/:id", (c) => updateUser(c, ctx));
   api.delete("/users/:id", (c) => deleteUser(c, ctx));
   api.patch("/users/:id/metadata", (c) => mergeUserMetadata(c, ctx));
+  api.get("/users/:id/organization_memberships", (c) => listUserMemberships(c, ctx));
+
+  api.get("/organizations", (c) => listOrganizations(c, ctx));
+  api.post("/organizations", (c) => createOrganization(c, ctx));
+  api.get("/organizations/:id", (c) => getOrganization(c, ctx));
+  api.patch("/organizations/:id", (c) => updateOrganization(c, ctx));
+  api.delete("/organizations/:id", (c) => deleteOrganization(c, ctx));
+  api.patch("/organizations/:id/metadata", (c) => mergeOrganizationMetadata(c, ctx));
+  api.get("/organizations/:id/memberships", (c) => listOrganizationMemberships(c, ctx));
+  api.post("/organizations/:id/memberships", (c) => createOrganizationMembership(c, ctx));
+  api.patch("/organizations/:id/memberships/:userId", (c) => updateOrganizationMembership(c, ctx));
+  api.delete("/organizations/:id/memberships/:userId", (c) => deleteOrganizationMembership(c, ctx));
+  api.patch("/organizations/:id/memberships/:userId/metadata", (c) => mergeMembershipMetadata(c, ctx));
+  api.get("/organization_memberships", (c) => listInstanceMemberships(c, ctx));
   return api;
 }

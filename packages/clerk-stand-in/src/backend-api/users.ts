@@ -1,9 +1,21 @@
 import { z } from "zod";
-import { clerkErrorBody, notFound, paramFormatInvalid, paramUnknown, StandInError } from "../errors.js";
+import { clerkErrorBody, notFound, StandInError } from "../errors.js";
 import type { FaultSwitches } from "../control/faults.js";
-import { isPlainObject, readJson, remoteAddress, sendJson, sendJsonArray, type StandInContext } from "../http-util.js";
+import { readJson, sendJson, sendJsonArray, type StandInContext } from "../http-util.js";
 import type { InstanceKeys } from "../keys.js";
-import type { ChangeContext, Metadata, UpdateUserPatch, UserListParams, UserStore } from "../store/store.js";
+import type { OrganizationStore } from "../store/organizations.js";
+import type { UpdateUserPatch, UserListParams, UserStore } from "../store/store.js";
+import {
+  changeContext,
+  createdAtParam,
+  deepMerge,
+  integerParam,
+  listParam,
+  metadata,
+  nullableString,
+  parseBody,
+  queryOf,
+} from "./request.js";
 
 /**
  * Handlers of the Backend API's user resource; backend-api/routes.ts maps
@@ -12,6 +24,7 @@ import type { ChangeContext, Metadata, UpdateUserPatch, UserListParams, UserStor
 
 export interface BackendApiContext {
   store: UserStore;
+  organizations: OrganizationStore;
   keys: InstanceKeys;
   faults: FaultSwitches;
 }
@@ -102,28 +115,6 @@ export async function apiFaultResponse(c: StandInContext, faults: FaultSwitches)
   );
 }
 
-function changeContext(c: StandInContext): ChangeContext {
-  return { source: "api", userAgent: c.req.header("user-agent") ?? "", clientIp: remoteAddress(c) };
-}
-
-export function queryOf(c: StandInContext): URLSearchParams {
-  return new URL(c.req.url).searchParams;
-}
-
-/** @clerk/backend repeats array keys (`email_address=a&email_address=b`); `key[]=` is accepted too. */
-function listParam(query: URLSearchParams, key: string): string[] | undefined {
-  const values = [...query.getAll(key), ...query.getAll(`${key}[]`)].flatMap((value) => value.split(","));
-  const present = values.map((value) => value.trim()).filter(Boolean);
-  return present.length ? present : undefined;
-}
-
-function integerParam(query: URLSearchParams, key: string): number | undefined {
-  const raw = query.get(key);
-  if (raw === null || raw === "") return undefined;
-  if (!/^-?\d+$/.test(raw)) throw paramFormatInvalid(key, `${key} must be an integer.`);
-  return Number(raw);
-}
-
 export function parseListQuery(query: URLSearchParams): UserListParams {
   return {
     limit: integerParam(query, "limit"),
@@ -140,8 +131,6 @@ export function parseListQuery(query: URLSearchParams): UserListParams {
   };
 }
 
-const nullableString = z.string().nullable().optional();
-const metadata = z.record(z.string(), z.unknown()).optional();
 // Parameters Clerk accepts that have no effect in the stand-in: taking them
 // keeps SDK calls that pass them from failing with form_param_unknown.
 const acceptedWithoutEffect = {
@@ -196,21 +185,7 @@ const MetadataBody = z
   .object({ public_metadata: metadata, private_metadata: metadata, unsafe_metadata: metadata })
   .strict();
 
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (issue.code === "unrecognized_keys") throw paramUnknown(issue.keys[0]);
-  const param = String(issue.path[0] ?? "body");
-  throw paramFormatInvalid(param, `${param} ${issue.message.toLowerCase()}`);
-}
-
 function createInput(body: z.infer<typeof CreateUserBody>) {
-  let createdAt: number | undefined;
-  if (body.created_at) {
-    createdAt = Date.parse(body.created_at);
-    if (Number.isNaN(createdAt)) throw paramFormatInvalid("created_at", "created_at must be an RFC3339 date.");
-  }
   return {
     email_address: body.email_address,
     password: body.password ?? undefined,
@@ -221,7 +196,7 @@ function createInput(body: z.infer<typeof CreateUserBody>) {
     public_metadata: body.public_metadata,
     private_metadata: body.private_metadata,
     unsafe_metadata: body.unsafe_metadata,
-    created_at: createdAt,
+    created_at: createdAtParam(body.created_at),
   };
 }
 
@@ -236,16 +211,4 @@ function updatePatch(body: z.infer<typeof UpdateUserBody>): UpdateUserPatch {
     if (body[key]) patch[key] = body[key];
   }
   return patch;
-}
-
-/** Clerk's metadata merge: nested objects merge, `null` removes a key. */
-export function deepMerge(target: Metadata, patch: Metadata): Metadata {
-  const merged: Metadata = { ...target };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete merged[key];
-    else if (isPlainObject(value) && isPlainObject(merged[key]))
-      merged[key] = deepMerge(merged[key] as Metadata, value);
-    else merged[key] = value;
-  }
-  return merged;
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { parseListQuery, queryOf } from "../backend-api/users.js";
+import { queryOf } from "../backend-api/request.js";
+import { parseListQuery } from "../backend-api/users.js";
 import type { DeliveryState, WebhookDeliveries } from "../webhooks/deliveries.js";
 import { notFound, paramValueInvalid, StandInError } from "../errors.js";
 import type { ApiFaultMode, FaultSwitches } from "./faults.js";
@@ -11,11 +12,14 @@ import {
   type StandInContext,
   type StandInEnv,
 } from "../http-util.js";
+import type { OrganizationStore } from "../store/organizations.js";
 import { generateUsers } from "../store/seed-generator.js";
+import { addOrganizationControlRoutes } from "./organizations.js";
 import type { ChangeContext, CreateUserInput, SeedUser, UpdateUserPatch, UserStore } from "../store/store.js";
 
 export interface ControlApiContext {
   store: UserStore;
+  organizations: OrganizationStore;
   deliveries: WebhookDeliveries;
   faults: FaultSwitches;
   config(): Record<string, unknown>;
@@ -24,13 +28,19 @@ export interface ControlApiContext {
 
 /** The test-and-dashboard side door, mounted at `/_control`: state resets, seeding, "dashboard" edits, faults. */
 export function controlApiRoutes(ctx: ControlApiContext): Hono<StandInEnv> {
-  const { store, deliveries, faults } = ctx;
+  const { store, organizations, deliveries, faults } = ctx;
   const control = new Hono<StandInEnv>();
 
   control.get("/config", (c) => sendJson(c, 200, ctx.config()));
   control.post("/reset", (c) => {
-    // Sessions go with the users (the session manager listens to the store's reset).
-    const erased = { users: store.reset(), deliveries: deliveries.reset() };
+    // Sessions, organizations and memberships go with the users (their owners listen to the store's reset);
+    // organizations are counted only when there were some, so a reset's answer stays as it was without them.
+    const [organizationCount, memberships] = [organizations.size, organizations.membershipCount];
+    const erased = {
+      users: store.reset(),
+      ...(organizationCount || memberships ? { organizations: organizationCount, memberships } : {}),
+      deliveries: deliveries.reset(),
+    };
     faults.clear();
     return sendJson(c, 200, { ok: true, erased });
   });
@@ -72,11 +82,13 @@ export function controlApiRoutes(ctx: ControlApiContext): Hono<StandInEnv> {
     return sendJson(c, 200, store.update(c.req.param("id"), body as UpdateUserPatch, dashboard(c)));
   });
   control.delete("/users/:id", (c) => sendJson(c, 200, store.delete(c.req.param("id"), dashboard(c))));
+  addOrganizationControlRoutes(control, organizations);
 
   control.get("/deliveries", (c) => {
     const records = deliveries.records({
       state: (c.req.query("state") as DeliveryState | undefined) ?? undefined,
       user_id: c.req.query("user_id") ?? undefined,
+      organization_id: c.req.query("organization_id") ?? undefined,
       type: c.req.query("type") ?? undefined,
     });
     return sendJson(c, 200, { pending: deliveries.pendingCount, endpoints: deliveries.endpoints, data: records });

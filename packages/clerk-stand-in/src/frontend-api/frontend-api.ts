@@ -7,13 +7,16 @@ import {
   sessionJson,
   tokenJson,
   type EmailVerificationMode,
+  type SessionOrganizations,
 } from "./resources.js";
+import { fapiMembershipsOf } from "./organization-resources.js";
 import { readBody, remoteAddress, sendJson, type StandInContext } from "../http-util.js";
 import { appendSetCookie, readCookie, serializeCookie } from "./cookies.js";
 import type { InstanceKeys } from "../keys.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { isLoopbackHost } from "../loopback.js";
 import { SessionManager, type ClientRecord, type SessionRecord } from "./sessions.js";
+import type { OrganizationStore } from "../store/organizations.js";
 import type { ClerkUserJSON, UserStore } from "../store/store.js";
 
 /**
@@ -58,6 +61,7 @@ export interface FrontendOptions {
 
 export interface FrontendContext {
   store: UserStore;
+  organizations: OrganizationStore;
   keys: InstanceKeys;
   /** The server's options: `logger`, and `frontend` (FrontendOptions). */
   options: { logger?: Logger; frontend?: FrontendOptions };
@@ -101,7 +105,17 @@ export function frontendStateFor(ctx: FrontendContext): FrontendState {
     const options = ctx.options.frontend ?? {};
     const logger = ctx.options.logger ?? silentLogger;
     const frontendHost = frontendHostFromPublishableKey(ctx.keys.publishableKey);
-    const sessions = new SessionManager({ keys: ctx.keys, users: ctx.store, issuer: `https://${frontendHost}` });
+    const sessions = new SessionManager({
+      keys: ctx.keys,
+      users: ctx.store,
+      issuer: `https://${frontendHost}`,
+      organizationOf: (userId, organizationId) => {
+        const membership = ctx.organizations.getMembership(organizationId, userId);
+        return (
+          membership && { id: membership.organization.id, slug: membership.organization.slug, role: membership.role }
+        );
+      },
+    });
     const flows = new AuthFlows({
       store: ctx.store,
       sessions,
@@ -156,7 +170,7 @@ export function fapiHandler(ctx: FrontendContext, handler: FapiHandler) {
   };
 }
 
-function clientOf(r: FapiRequest): ClientRecord {
+export function clientOf(r: FapiRequest): ClientRecord {
   return r.state.sessions.ensureClient(readCookie(r.c.req.header("cookie"), "__client"));
 }
 
@@ -232,9 +246,11 @@ export const getSession: FapiHandler = async (r) => {
   return envelope(r, client, await sessionResponse(r, session));
 };
 
+// clerk-js sends the organization it shows as active (`setActive({ organization })`) with every touch; none is personal.
 export const touchSession: FapiHandler = async (r) => {
   const client = clientOf(r);
   const session = r.state.sessions.touchSession(client, r.c.req.param("id")!, requestOrigin(r).authorizedParty);
+  r.state.sessions.setActiveOrganization(session, organizationParam(r.params.active_organization_id) ?? null);
   return envelope(r, client, await sessionResponse(r, session));
 };
 
@@ -243,7 +259,10 @@ export const sessionToken: FapiHandler = async (r) => {
   const { sessions } = r.state;
   const client = clientOf(r);
   const session = sessions.touchSession(client, r.c.req.param("id")!, requestOrigin(r).authorizedParty);
-  const jwt = await sessions.mintSessionToken(session, { authorizedParty: requestOrigin(r).authorizedParty });
+  const jwt = await sessions.mintSessionToken(session, {
+    authorizedParty: requestOrigin(r).authorizedParty,
+    organizationId: organizationParam(r.params.organization_id),
+  });
   setAuthCookies(r, client);
   return sendJson(r.c, 200, tokenJson(jwt));
 };
@@ -261,7 +280,8 @@ export function endSession(how: "ended" | "removed"): FapiHandler {
 export const getMe: FapiHandler = (r) => {
   const client = clientOf(r);
   const session = activeSessionFor(r, client);
-  return envelope(r, client, fapiUserJson(requireUser(r.ctx.store, session.userId)));
+  const user = requireUser(r.ctx.store, session.userId);
+  return envelope(r, client, fapiUserJson(user, fapiMembershipsOf(r.ctx.organizations, user.id)));
 };
 
 // Goes through the store like any edit, so the app hears `user.updated`.
@@ -272,7 +292,7 @@ export const updateMe: FapiHandler = (r) => {
   if (r.params.first_name !== undefined) patch.first_name = r.params.first_name.trim() || null;
   if (r.params.last_name !== undefined) patch.last_name = r.params.last_name.trim() || null;
   const user = r.ctx.store.update(session.userId, patch, requestOrigin(r).change);
-  return envelope(r, client, fapiUserJson(user));
+  return envelope(r, client, fapiUserJson(user, fapiMembershipsOf(r.ctx.organizations, user.id)));
 };
 
 export const activeSessions: FapiHandler = (r) => {
@@ -291,7 +311,7 @@ export const activeSessions: FapiHandler = (r) => {
 // --- responses ----------------------------------------------------------------
 
 /** `{ response, client }`: clerk-js updates its whole state from `client` after every call. */
-async function envelope(
+export async function envelope(
   r: FapiRequest,
   client: ClientRecord,
   response: unknown,
@@ -310,7 +330,7 @@ async function buildClientJson(r: FapiRequest, client: ClientRecord): Promise<Re
     sessions.activeSessions(client).map(async (session) => {
       const user = requireUser(r.ctx.store, session.userId);
       const jwt = await sessions.mintSessionToken(session, { authorizedParty: azp });
-      return sessionJson(session, user, jwt);
+      return sessionJson(session, user, jwt, sessionOrganizations(r, session));
     }),
   );
   return clientJson(client, {
@@ -326,7 +346,21 @@ async function sessionResponse(r: FapiRequest, session: SessionRecord): Promise<
     session.status === "active"
       ? await r.state.sessions.mintSessionToken(session, { authorizedParty: requestOrigin(r).authorizedParty })
       : null;
-  return sessionJson(session, user, jwt);
+  return sessionJson(session, user, jwt, sessionOrganizations(r, session));
+}
+
+/** The user's memberships, and the session's active organization while they still belong to it. */
+function sessionOrganizations(r: FapiRequest, session: SessionRecord): SessionOrganizations {
+  return {
+    memberships: fapiMembershipsOf(r.ctx.organizations, session.userId),
+    activeOrganizationId: r.state.sessions.activeOrganization(session)?.id ?? null,
+  };
+}
+
+/** An organization id from clerk-js's form: empty (or "null") means none. */
+function organizationParam(value: string | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  return value === "" || value === "null" ? null : value;
 }
 
 /**
@@ -464,7 +498,7 @@ function environmentSettings(options: FrontendOptions) {
   };
 }
 
-function requestOrigin(r: FapiRequest): RequestOrigin {
+export function requestOrigin(r: FapiRequest): RequestOrigin {
   const origin = r.c.req.header("origin");
   const forwardedFor = r.c.req.header("x-forwarded-for");
   return {
@@ -477,7 +511,7 @@ function requestOrigin(r: FapiRequest): RequestOrigin {
   };
 }
 
-function activeSessionFor(r: FapiRequest, client: ClientRecord): SessionRecord {
+export function activeSessionFor(r: FapiRequest, client: ClientRecord): SessionRecord {
   const wanted = r.url.searchParams.get("_clerk_session_id") ?? client.lastActiveSessionId;
   const session = r.state.sessions.activeSessions(client).find((s) => s.id === wanted);
   if (!session) throw new StandInError(401, "authentication_invalid", "Unauthorized request", "You are signed out.");

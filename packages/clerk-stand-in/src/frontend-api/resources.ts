@@ -41,8 +41,9 @@ const disabledAttribute = {
 
 /**
  * A production-type instance with email + password only: no social providers,
- * no captcha, no Protect loaders, no organisations, no billing, so clerk-js
- * never loads anything from outside the machine.
+ * no captcha, no Protect loaders, no billing, so clerk-js never loads anything
+ * from outside the machine. Organizations are on (with slugs, without domains
+ * or invitations), so `<OrganizationSwitcher/>` and `<CreateOrganization/>` work.
  */
 export function environmentJson(settings: EnvironmentSettings): Json {
   const verifyEmail = settings.emailVerification === "email_code";
@@ -127,7 +128,7 @@ export function environmentJson(settings: EnvironmentSettings): Json {
         backup_code: disabledAttribute,
         passkey: disabledAttribute,
       },
-      actions: { delete_self: false, create_organization: false },
+      actions: { delete_self: false, create_organization: true },
       social: {},
       saml: { enabled: false },
       enterprise_sso: { enabled: false },
@@ -158,12 +159,13 @@ export function environmentJson(settings: EnvironmentSettings): Json {
       username_settings: { min_length: 4, max_length: 64 },
     },
     organization_settings: {
-      enabled: false,
-      max_allowed_memberships: 5,
+      enabled: true,
+      // 0: no limit, as the stand-in's organizations have none.
+      max_allowed_memberships: 0,
       force_organization_selection: false,
-      actions: { admin_delete: false },
+      actions: { admin_delete: true },
       domains: { enabled: false, enrollment_modes: [], default_role: null },
-      slug: { disabled: true },
+      slug: { disabled: false },
       organization_creation_defaults: { enabled: false },
     },
     commerce_settings: {
@@ -192,11 +194,16 @@ function primaryEmail(user: ClerkUserJSON): string {
   return primary?.email_address ?? user.username ?? "";
 }
 
-/** The Frontend API's user: the Backend API user minus what only the server may see. */
-export function fapiUserJson(user: ClerkUserJSON): Json {
+/**
+ * The Frontend API's user: the Backend API user minus what only the server may
+ * see, with its organization memberships (clerk-js finds the active
+ * organization among them).
+ */
+export function fapiUserJson(user: ClerkUserJSON, organizationMemberships: Json[] = []): Json {
   const { private_metadata: _private, ...visible } = user;
   return {
     ...visible,
+    organization_memberships: organizationMemberships,
     email_addresses: user.email_addresses.map((email) => ({
       ...email,
       verification: email.verification && { ...email.verification, error: null, verified_at_client: null },
@@ -216,7 +223,18 @@ export function publicUserDataJson(user: ClerkUserJSON): Json {
   };
 }
 
-export function sessionJson(session: SessionRecord, user: ClerkUserJSON, jwt: string | null): Json {
+/** The user's organization memberships and the session's active organization among them, as the Frontend API shows them. */
+export interface SessionOrganizations {
+  memberships: Json[];
+  activeOrganizationId: string | null;
+}
+
+export function sessionJson(
+  session: SessionRecord,
+  user: ClerkUserJSON,
+  jwt: string | null,
+  organizations: SessionOrganizations = { memberships: [], activeOrganizationId: null },
+): Json {
   return {
     object: "session",
     id: session.id,
@@ -224,12 +242,12 @@ export function sessionJson(session: SessionRecord, user: ClerkUserJSON, jwt: st
     expire_at: session.expireAt,
     abandon_at: session.abandonAt,
     last_active_at: session.lastActiveAt,
-    last_active_organization_id: null,
+    last_active_organization_id: organizations.activeOrganizationId,
     last_active_token: jwt ? { object: "token", jwt } : null,
     actor: null,
     tasks: null,
     factor_verification_age: [Math.floor((session.lastActiveAt - session.createdAt) / 60_000), -1],
-    user: fapiUserJson(user),
+    user: fapiUserJson(user, organizations.memberships),
     public_user_data: publicUserDataJson(user),
     created_at: session.createdAt,
     updated_at: session.updatedAt,

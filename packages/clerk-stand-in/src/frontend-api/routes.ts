@@ -30,6 +30,18 @@ import {
   type FapiHandler,
   type FrontendContext,
 } from "./frontend-api.js";
+import {
+  createOrganization,
+  deleteOrganization,
+  emptyList,
+  getOrganization,
+  listMembers,
+  listMyMemberships,
+  listRoles,
+  removeMember,
+  updateMember,
+  updateOrganization,
+} from "./organizations.js";
 
 /**
  * The Frontend API, mounted at `/fapi`. The table below routes by the
@@ -80,6 +92,21 @@ export function frontendApiRoutes(ctx: FrontendContext, guards: FrontendApiGuard
   fapi.get("/v1/me", on(getMe));
   fapi.patch("/v1/me", on(updateMe));
   fapi.get("/v1/me/sessions/active", on(activeSessions));
+  fapi.get("/v1/me/organization_memberships", on(listMyMemberships));
+  fapi.get("/v1/me/organization_invitations", on(emptyList));
+  fapi.get("/v1/me/organization_suggestions", on(emptyList));
+
+  fapi.post("/v1/organizations", on(createOrganization));
+  fapi.get("/v1/organizations/:id", on(getOrganization));
+  fapi.patch("/v1/organizations/:id", on(updateOrganization));
+  fapi.delete("/v1/organizations/:id", on(deleteOrganization));
+  fapi.get("/v1/organizations/:id/roles", on(listRoles));
+  fapi.get("/v1/organizations/:id/memberships", on(listMembers));
+  fapi.patch("/v1/organizations/:id/memberships/:userId", on(updateMember));
+  fapi.delete("/v1/organizations/:id/memberships/:userId", on(removeMember));
+  fapi.get("/v1/organizations/:id/invitations", on(emptyList));
+  fapi.get("/v1/organizations/:id/domains", on(emptyList));
+  fapi.get("/v1/organizations/:id/membership_requests", on(emptyList));
 
   fapi.all("*", (c) => {
     const path = new URL(c.req.url).pathname.slice(FAPI_MOUNT.length) || "/";

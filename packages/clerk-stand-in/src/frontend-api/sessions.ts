@@ -54,6 +54,16 @@ export interface SessionRecord {
   abandonAt: number;
   /** Origin of the app the session was made for; becomes the token's `azp`. */
   authorizedParty: string | null;
+  /** The organization chosen in the browser (`setActive({ organization })`); absent in files from before organizations. */
+  activeOrganizationId?: string | null;
+}
+
+/** The active organization as session tokens name it (the `o` claim). */
+export interface ActiveOrganization {
+  id: string;
+  slug: string;
+  /** `org:admin`, `org:member`. */
+  role: string;
 }
 
 export interface ClientRecord {
@@ -83,6 +93,8 @@ export interface SessionManagerOptions {
   now?: () => number;
   /** Where clients and sessions are kept; the user store's state file when not given. */
   stateFile?: StateFile | null;
+  /** The user's membership of an organization, if they still have one: what puts `o` in a token. */
+  organizationOf?: (userId: string, organizationId: string) => ActiveOrganization | undefined;
 }
 
 export class SessionManager {
@@ -213,6 +225,18 @@ export class SessionManager {
     return session;
   }
 
+  /** clerk-js `touch` with `active_organization_id`: none (null) or an organization the user belongs to. */
+  setActiveOrganization(session: SessionRecord, organizationId: string | null): void {
+    const member = organizationId ? this.options.organizationOf?.(session.userId, organizationId) : undefined;
+    session.activeOrganizationId = member ? member.id : null;
+    this.stateFile?.saveSession(session);
+  }
+
+  /** The session's active organization while the user still belongs to it. */
+  activeOrganization(session: SessionRecord, organizationId = session.activeOrganizationId): ActiveOrganization | null {
+    return (organizationId && this.options.organizationOf?.(session.userId, organizationId)) || null;
+  }
+
   endSession(client: ClientRecord, sessionId: string, status: "ended" | "removed" = "ended"): SessionRecord {
     const session = this.sessions.get(sessionId);
     if (!session || session.clientId !== client.id) {
@@ -243,9 +267,15 @@ export class SessionManager {
   /**
    * A session token as Clerk issues it: RS256 with the instance's `kid`, and
    * the claims @clerk/backend reads (`sub`, `sid`, `iat`, `nbf`, `exp`, `iss`,
-   * `azp`, plus the v2 `fva`/`v` claims current Clerk tokens carry).
+   * `azp`, plus the v2 `fva`/`v` claims current Clerk tokens carry), and the
+   * active organization as v2's `o: { id, rol, slg }` (what @clerk/backend
+   * reads as `orgId`, `orgRole`, `orgSlug`). `organizationId` asks for a token
+   * of another organization than the session's (clerk-js's `organization_id`).
    */
-  async mintSessionToken(session: SessionRecord, opts: { authorizedParty?: string | null } = {}): Promise<string> {
+  async mintSessionToken(
+    session: SessionRecord,
+    opts: { authorizedParty?: string | null; organizationId?: string | null } = {},
+  ): Promise<string> {
     this.expireIfDue(session);
     if (session.status !== "active" || this.options.users.get(session.userId) == null) {
       throw new StandInError(401, "authentication_invalid", `Session ${session.id} is ${session.status}`);
@@ -253,6 +283,10 @@ export class SessionManager {
     const iat = Math.floor(this.now() / 1000);
     const azp = opts.authorizedParty ?? session.authorizedParty;
     const minutesSinceSignIn = Math.floor((this.now() - session.createdAt) / 60_000);
+    const organization = this.activeOrganization(
+      session,
+      opts.organizationId === undefined ? session.activeOrganizationId : opts.organizationId,
+    );
     const payload: Record<string, unknown> = {
       ...(azp ? { azp } : {}),
       exp: iat + this.tokenLifetimeSeconds,
@@ -260,6 +294,9 @@ export class SessionManager {
       iat,
       iss: this.issuer,
       nbf: iat - NOT_BEFORE_SKEW_SECONDS,
+      ...(organization
+        ? { o: { id: organization.id, rol: organization.role.replace(/^org:/, ""), slg: organization.slug } }
+        : {}),
       sid: session.id,
       sts: "active",
       sub: session.userId,

@@ -2,31 +2,57 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, rmSy
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "../logger.js";
+import type { MembershipRecord, OrganizationRecord } from "./organizations.js";
 import { userJsonText } from "./user-json.js";
 import type { UserRecord } from "./user-list.js";
 
 /**
- * Bump when a table changes shape. A file with another version is moved
- * aside and started afresh: this is a development tool's memory, not data
- * anyone must keep, and a clear line beats a migration nobody tests.
+ * Bump when a table changes shape, and add the change to MIGRATIONS: a file
+ * of an older version is brought up to date in place (users, keys and
+ * sessions stay); one of an unknown version is moved aside and started
+ * afresh, as this is a development tool's memory, not data anyone must keep.
  */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
-const SCHEMA = `
-  CREATE TABLE instance (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE users (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL, password_hash TEXT);
-  CREATE TABLE clients (id TEXT PRIMARY KEY, json TEXT NOT NULL);
-  CREATE TABLE sessions (id TEXT PRIMARY KEY, json TEXT NOT NULL);
-  CREATE TABLE webhook_endpoints (url TEXT PRIMARY KEY, position INTEGER NOT NULL);
-  CREATE TABLE deliveries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    message_id TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    json TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    UNIQUE (message_id, endpoint)
-  );
-`;
+/** What each version adds, in order: a new file runs them all, an older file those it lacks. */
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE instance (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE users (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL, password_hash TEXT);
+    CREATE TABLE clients (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+    CREATE TABLE sessions (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+    CREATE TABLE webhook_endpoints (url TEXT PRIMARY KEY, position INTEGER NOT NULL);
+    CREATE TABLE deliveries (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      message_id TEXT NOT NULL,
+      endpoint TEXT NOT NULL,
+      json TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      UNIQUE (message_id, endpoint)
+    );
+  `,
+  2: `
+    CREATE TABLE organizations (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL);
+    CREATE TABLE organization_memberships (
+      id TEXT PRIMARY KEY,
+      organization_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      json TEXT NOT NULL,
+      UNIQUE (organization_id, user_id)
+    );
+  `,
+};
+
+type Table =
+  | "users"
+  | "clients"
+  | "sessions"
+  | "deliveries"
+  | "instance"
+  | "webhook_endpoints"
+  | "organizations"
+  | "organization_memberships";
 
 /** What a stand-in instance is, beyond its users: kept so the app's .env stays valid across restarts. */
 export interface SavedInstance {
@@ -42,7 +68,13 @@ export interface StateCounts {
   clients: number;
   sessions: number;
   deliveries: number;
+  organizations: number;
+  memberships: number;
 }
+
+/** What `erase` removed; organizations and memberships are named only when there were some. */
+export type ErasedState = Omit<StateCounts, "organizations" | "memberships"> &
+  Partial<Pick<StateCounts, "organizations" | "memberships">> & { keys: number };
 
 /** Row shapes the owners (store, sessions, deliveries) hand over; kept structural so this module imports no classes. */
 export interface SavedDelivery<T> {
@@ -86,6 +118,16 @@ export class StateFile {
       ),
       updateDelivery: db.prepare("UPDATE deliveries SET json = ? WHERE message_id = ? AND endpoint = ?"),
       deleteDelivery: db.prepare("DELETE FROM deliveries WHERE message_id = ? AND endpoint = ?"),
+      saveOrganization: db.prepare(
+        "INSERT INTO organizations (id, seq, json) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+      ),
+      deleteOrganization: db.prepare("DELETE FROM organizations WHERE id = ?"),
+      saveMembership: db.prepare(
+        "INSERT INTO organization_memberships (id, organization_id, user_id, seq, json) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+      ),
+      deleteMembership: db.prepare("DELETE FROM organization_memberships WHERE id = ?"),
+      deleteMembershipsOf: db.prepare("DELETE FROM organization_memberships WHERE organization_id = ?"),
     };
   }
 
@@ -120,10 +162,16 @@ export class StateFile {
       db.exec("BEGIN EXCLUSIVE; COMMIT;");
       const version = db.pragma("user_version", { simple: true }) as number;
       const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-      if (version === 0 && tables.n === 0) {
-        db.exec(`BEGIN; ${SCHEMA} PRAGMA user_version = ${STATE_SCHEMA_VERSION}; COMMIT;`);
-      } else if (version !== STATE_SCHEMA_VERSION) {
-        throw new UnknownSchema(version);
+      const fresh = version === 0 && tables.n === 0;
+      if (!fresh && !(version >= 1 && version <= STATE_SCHEMA_VERSION)) throw new UnknownSchema(version);
+      const missing = Object.keys(MIGRATIONS)
+        .map(Number)
+        .filter((step) => step > version)
+        .sort((a, b) => a - b);
+      if (missing.length) {
+        db.exec(
+          `BEGIN; ${missing.map((step) => MIGRATIONS[step]).join("")} PRAGMA user_version = ${STATE_SCHEMA_VERSION}; COMMIT;`,
+        );
       }
       return new StateFile(path, db);
     } catch (error) {
@@ -135,16 +183,27 @@ export class StateFile {
 
   /**
    * Starts over: empties every table of the file at `path`, keys and secrets
-   * included. Null when there is no file. Throws StateFileInUse while a
+   * included; the counts name organizations and memberships only when there
+   * were some. Null when there is no file. Throws StateFileInUse while a
    * stand-in runs on it (reset that one through its control API instead).
    */
-  static erase(path: string, logger: Logger): (StateCounts & { keys: number }) | null {
+  static erase(path: string, logger: Logger): ErasedState | null {
     if (!existsSync(path)) return null;
     const file = StateFile.open(path, logger);
     try {
       const keys = file.instance().kid ? 1 : 0;
-      const erased = file.clear(["users", "clients", "sessions", "deliveries", "webhook_endpoints", "instance"]);
-      return { ...(erased as StateCounts), keys };
+      const erased = file.clear([
+        "users",
+        "clients",
+        "sessions",
+        "deliveries",
+        "webhook_endpoints",
+        "instance",
+        "organizations",
+        "organization_memberships",
+      ]);
+      const { organizations, memberships, ...rest } = erased as StateCounts;
+      return { ...rest, ...(organizations || memberships ? { organizations, memberships } : {}), keys };
     } finally {
       file.close();
     }
@@ -188,6 +247,45 @@ export class StateFile {
 
   deleteUser(id: string): void {
     this.statements.deleteUser.run(id);
+  }
+
+  loadOrganizations(): OrganizationRecord[] {
+    const rows = this.db.prepare("SELECT seq, json FROM organizations").all() as Array<{ seq: number; json: string }>;
+    return rows.map((row) => ({ json: JSON.parse(row.json), seq: row.seq }));
+  }
+
+  saveOrganizations(records: OrganizationRecord[]): void {
+    this.transaction(() => {
+      for (const record of records) {
+        this.statements.saveOrganization.run(record.json.id, record.seq, JSON.stringify(record.json));
+      }
+    });
+  }
+
+  /** The organization and its memberships, at once. */
+  deleteOrganization(id: string): void {
+    this.transaction(() => {
+      this.statements.deleteMembershipsOf.run(id);
+      this.statements.deleteOrganization.run(id);
+    });
+  }
+
+  loadMemberships(): MembershipRecord[] {
+    const rows = this.db.prepare("SELECT json FROM organization_memberships").all() as Array<{ json: string }>;
+    return rows.map((row) => JSON.parse(row.json) as MembershipRecord);
+  }
+
+  saveMemberships(records: MembershipRecord[]): void {
+    this.transaction(() => {
+      for (const record of records) {
+        const { id, organization_id, user_id, seq } = record;
+        this.statements.saveMembership.run(id, organization_id, user_id, seq, JSON.stringify(record));
+      }
+    });
+  }
+
+  deleteMembership(id: string): void {
+    this.statements.deleteMembership.run(id);
   }
 
   load<T>(table: "clients" | "sessions"): T[] {
@@ -245,19 +343,20 @@ export class StateFile {
       clients: count("clients"),
       sessions: count("sessions"),
       deliveries: count("deliveries"),
+      organizations: count("organizations"),
+      memberships: count("organization_memberships"),
     };
   }
 
-  /** Empties the given tables; returns what was there. */
-  clear(
-    tables: Array<"users" | "clients" | "sessions" | "deliveries" | "instance" | "webhook_endpoints">,
-  ): Partial<StateCounts> {
+  /** Empties the given tables; returns what was there (memberships counted as `memberships`). */
+  clear(tables: Table[]): Partial<StateCounts> {
     const before = this.counts();
     this.transaction(() => {
       for (const table of tables) this.db.prepare(`DELETE FROM ${table}`).run();
     });
+    const counted = tables.map((table) => (table === "organization_memberships" ? "memberships" : table));
     return Object.fromEntries(
-      tables.filter((table) => table in before).map((table) => [table, before[table as keyof StateCounts]]),
+      counted.filter((key) => key in before).map((key) => [key, before[key as keyof StateCounts]]),
     );
   }
 

@@ -187,9 +187,10 @@ export class UserStore {
     this.idByExternalId.clear();
     this.creationOrder = [];
     this.sortedViews.clear();
-    // Sessions hang off users. The session manager empties its own rows when it exists,
-    // but it is created on the first Frontend API request, which may not have come yet.
-    this.stateFile?.clear(["users", "clients", "sessions"]);
+    // Sessions and memberships hang off users (and organizations go with them). Their owners empty
+    // their own rows when they exist, but the session manager is created on the first Frontend API
+    // request, which may not have come yet, and a bare UserStore has no organization store.
+    this.stateFile?.clear(["users", "clients", "sessions", "organizations", "organization_memberships"]);
     for (const listener of this.resetListeners) listener();
     return erased;
   }

@@ -1,9 +1,11 @@
 import type { FaultSwitches } from "../control/faults.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
+import type { OrganizationChange } from "../store/organizations.js";
 import type { StateFile } from "../store/state-file.js";
-import type { ChangeContext, UserChange, UserStore } from "../store/store.js";
+import type { ChangeContext, UserChange } from "../store/store.js";
 import { clerkEvent } from "../testing/clerk-event.js";
+import { deletedClerkOrganization } from "../testing/clerk-organization.js";
 import { deletedClerkUser } from "../testing/clerk-user.js";
 import { signDelivery } from "../testing/sign-delivery.js";
 
@@ -30,11 +32,24 @@ export interface DeliveryAttempt {
   duplicate?: boolean;
 }
 
-/** One message to one endpoint. `id` is the svix-id, shared by every endpoint and every attempt. */
+/** Every change that becomes a webhook. */
+export type StandInChange = UserChange | OrganizationChange;
+
+/** Where changes come from: the user store and the organization store. */
+export interface ChangeSource {
+  on(listener: (change: StandInChange) => void): () => void;
+}
+
+/**
+ * One message to one endpoint. `id` is the svix-id, shared by every endpoint and every attempt.
+ * `user_id` names the user of a `user.*` event and the member of an `organizationMembership.*`
+ * one; `organization_id` the organization of both organization kinds.
+ */
 export interface DeliveryRecord {
   id: string;
-  type: UserChange["type"];
-  user_id: string;
+  type: StandInChange["type"];
+  user_id?: string;
+  organization_id?: string;
   endpoint: string;
   state: DeliveryState;
   attempts: DeliveryAttempt[];
@@ -92,8 +107,8 @@ export class WebhookDeliveries {
     });
   }
 
-  attach(store: UserStore): () => void {
-    return store.on((change) => this.enqueue(change));
+  attach(source: ChangeSource): () => void {
+    return source.on((change) => this.enqueue(change));
   }
 
   addEndpoint(url: string): void {
@@ -102,12 +117,15 @@ export class WebhookDeliveries {
     this.options.stateFile?.saveWebhookEndpoints(this.endpoints);
   }
 
-  records(filter: { state?: DeliveryState; user_id?: string; type?: string } = {}): DeliveryRecord[] {
+  records(
+    filter: { state?: DeliveryState; user_id?: string; organization_id?: string; type?: string } = {},
+  ): DeliveryRecord[] {
     return this.log
       .filter(
         (record) =>
           (!filter.state || record.state === filter.state) &&
           (!filter.user_id || record.user_id === filter.user_id) &&
+          (!filter.organization_id || record.organization_id === filter.organization_id) &&
           (!filter.type || record.type === filter.type),
       )
       .map((record) => structuredClone(record));
@@ -159,7 +177,7 @@ export class WebhookDeliveries {
     }
   }
 
-  enqueue(change: UserChange): void {
+  enqueue(change: StandInChange): void {
     if (this.endpoints.length === 0 || this.closed) return;
     const messageId = newId("msg");
     const payload = JSON.stringify(this.envelope(change));
@@ -171,7 +189,7 @@ export class WebhookDeliveries {
       const record: DeliveryRecord = {
         id: messageId,
         type: change.type,
-        user_id: change.type === "user.deleted" ? change.id : change.user.id,
+        ...subjectOf(change),
         endpoint,
         state: dropped ? "dropped" : "pending",
         attempts: [],
@@ -197,9 +215,9 @@ export class WebhookDeliveries {
     for (const delivery of deliveries) void this.attempt(delivery);
   }
 
-  private envelope(change: UserChange) {
+  private envelope(change: StandInChange) {
     const context: ChangeContext = change.context ?? {};
-    return clerkEvent(change.type, change.type === "user.deleted" ? deletedClerkUser(change.id) : change.user, {
+    return clerkEvent(change.type, eventData(change), {
       instanceId: this.options.instanceId,
       clientIp: context.clientIp ?? "",
       userAgent: context.userAgent ?? "",
@@ -331,6 +349,45 @@ export class WebhookDeliveries {
     // Hand the slot straight to the next waiter so in-flight stays bounded.
     if (next) next();
     else slot.inFlight--;
+  }
+}
+
+/** The `data` of the event: deletions of users and organizations carry only their id, as Clerk's do. */
+function eventData(change: StandInChange): unknown {
+  switch (change.type) {
+    case "user.deleted":
+      return deletedClerkUser(change.id);
+    case "organization.deleted":
+      return deletedClerkOrganization(change.id);
+    case "user.created":
+    case "user.updated":
+      return change.user;
+    case "organization.created":
+    case "organization.updated":
+      return change.organization;
+    default:
+      return change.membership;
+  }
+}
+
+/** What the log files a message under, for filtering and for people reading it. */
+function subjectOf(change: StandInChange): { user_id?: string; organization_id?: string } {
+  switch (change.type) {
+    case "user.deleted":
+      return { user_id: change.id };
+    case "user.created":
+    case "user.updated":
+      return { user_id: change.user.id };
+    case "organization.deleted":
+      return { organization_id: change.id };
+    case "organization.created":
+    case "organization.updated":
+      return { organization_id: change.organization.id };
+    default:
+      return {
+        user_id: change.membership.public_user_data.user_id,
+        organization_id: change.membership.organization.id,
+      };
   }
 }
 

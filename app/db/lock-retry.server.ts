@@ -17,8 +17,17 @@ import { log } from "~/logger.server";
 const FIRST_BACKOFF_MS = 2;
 const MAX_BACKOFF_MS = 50;
 
+/**
+ * What every door tells a caller whose write gave up (the webhook's 503, the Sync button's): the lock was
+ * held for all of SQLITE_BUSY_TIMEOUT_MS, so asking again at once would most likely wait in vain.
+ */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+
 export class DatabaseBusyError extends Error {
   override name = "DatabaseBusyError";
+  /** Read by the doors beside a ClerkError's kind and retryAfter, to answer the same way. */
+  readonly kind = "database_busy";
+  readonly retryAfter = BUSY_RETRY_AFTER_SECONDS;
   constructor(readonly waitedMs: number) {
     super(`The database stayed locked by another connection for ${waitedMs} ms.`);
   }

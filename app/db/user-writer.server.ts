@@ -1,16 +1,19 @@
-import type Database from "better-sqlite3";
-import { eq, sql, TransactionRollbackError } from "drizzle-orm";
+import { eq, getTableColumns, type SQL } from "drizzle-orm";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { getDb, preparedQueries, sqlPlaceholder, type AppDatabase, type QueryRunner } from "./db.server";
 import { users, type SyncSource, type UserRow } from "./schema";
+import { findUserByClerkId, findUsersByClerkIds } from "./user-reader.server";
+import { writeTransaction, type DryRunOption, type WriteTransaction } from "./write-transaction.server";
 
 /**
  * The one writer of `users`. The webhook, the "Sync User Data" button and the
- * backfill all come through here, so the ordering and tombstone rules hold
- * whichever door a change comes in by:
+ * backfill all come through `writeClerkUsers`, so the ordering and tombstone
+ * rules hold whichever door a change comes in by:
  *   - Clerk's `updated_at` orders writes; older data never overwrites newer.
  *   - A deleted user stays deleted: the row is a tombstone with personal data erased.
- * Functions taking `tx` run inside the caller's transaction.
+ * Every statement is built from the Drizzle table: a column added to the schema
+ * and to the payload mapping (clerkUserToRow) is written, compared and erased
+ * with no change here.
  */
 
 export type UserWriteOutcome =
@@ -23,8 +26,34 @@ export type UserWriteOutcome =
   | "deleted" // personal data erased, row kept as a tombstone
   | "already_deleted";
 
-export const PROFILE_FIELDS = ["email", "firstName", "lastName", "username", "imageUrl"] as const;
-export type ProfileField = (typeof PROFILE_FIELDS)[number];
+/** The columns the writer fills itself; every other column of `users` is Clerk's, filled by clerkUserToRow. */
+export const WRITER_COLUMNS = ["id", "deletedAt", "syncedAt", "syncSource"] as const;
+/** Which user, and the version that orders writes; the rest of Clerk's columns is the profile a tombstone erases. */
+const KEY_COLUMNS = ["clerkId", "clerkCreatedAt", "clerkUpdatedAt"] as const;
+
+export type ClerkColumn = Exclude<keyof UserRow, (typeof WRITER_COLUMNS)[number]>;
+export type ProfileField = Exclude<ClerkColumn, (typeof KEY_COLUMNS)[number]>;
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+/**
+ * Checked by `tsc`: the payload mapping fills exactly Clerk's columns, with values they accept. A column added
+ * to the schema but not to ClerkUserFields (or the other way round) fails the type check instead of being
+ * silently left out of every write.
+ */
+export type ClerkUserFieldsFillClerksColumns = Assert<Same<keyof ClerkUserFields, ClerkColumn>> &
+  Assert<ClerkUserFields extends Pick<UserRow, ClerkColumn> ? true : false>;
+
+const writerColumns: readonly string[] = WRITER_COLUMNS;
+const keyColumns: readonly string[] = KEY_COLUMNS;
+/** In the table's order. */
+export const CLERK_COLUMNS = (Object.keys(getTableColumns(users)) as (keyof UserRow)[]).filter(
+  (column): column is ClerkColumn => !writerColumns.includes(column),
+);
+export const PROFILE_FIELDS = CLERK_COLUMNS.filter((column): column is ProfileField => !keyColumns.includes(column));
+
+/** What an upsert writes: Clerk's columns, then when and through which door. */
+const UPSERTED_COLUMNS = [...CLERK_COLUMNS, "syncedAt", "syncSource"] as const;
 
 export interface UserWriteResult {
   outcome: UserWriteOutcome;
@@ -32,8 +61,6 @@ export interface UserWriteResult {
   /** The profile fields that differ from what was stored before this write. */
   changedFields: ProfileField[];
 }
-
-type Tx = QueryRunner;
 
 /**
  * How far ahead of this server's clock a Clerk `updated_at` may be and still be
@@ -50,50 +77,12 @@ export function isBeyondClockSkew(clerkUpdatedAt: number, now: number = Date.now
 // the truth now, whatever a future-dated key stored earlier claims.
 const READS_CURRENT_STATE: ReadonlySet<SyncSource> = new Set(["manual", "backfill"]);
 
-const bookkeeping = { syncedAt: sqlPlaceholder("syncedAt"), syncSource: sqlPlaceholder("syncSource") };
-const profile = {
-  email: sqlPlaceholder("email"),
-  firstName: sqlPlaceholder("firstName"),
-  lastName: sqlPlaceholder("lastName"),
-  username: sqlPlaceholder("username"),
-  imageUrl: sqlPlaceholder("imageUrl"),
-  clerkCreatedAt: sqlPlaceholder("clerkCreatedAt"),
-  clerkUpdatedAt: sqlPlaceholder("clerkUpdatedAt"),
-};
-
-// Every webhook delivery runs these; prepared once per connection (see preparedQueries).
-const userQueries = (db: QueryRunner) => ({
-  findByClerkId: db
-    .select()
-    .from(users)
-    .where(eq(users.clerkId, sql.placeholder("clerkId")))
-    .prepare(),
-  insert: db
-    .insert(users)
-    .values({ clerkId: sqlPlaceholder("clerkId"), ...profile, ...bookkeeping })
-    .prepare(),
-  update: db
-    .update(users)
-    .set({ ...profile, ...bookkeeping })
-    .where(eq(users.clerkId, sql.placeholder("clerkId")))
-    .prepare(),
-});
-
-function findUser(tx: Tx, clerkId: string): UserRow | undefined {
-  return preparedQueries(tx, userQueries).findByClerkId.get({ clerkId });
-}
-
 /** What the ordering rules look at in a stored row. */
-export type StoredUserVersion = Pick<
-  UserRow,
-  "email" | "firstName" | "lastName" | "username" | "imageUrl" | "clerkCreatedAt" | "clerkUpdatedAt" | "deletedAt"
->;
+export type StoredUserVersion = Pick<UserRow, ProfileField | "clerkCreatedAt" | "clerkUpdatedAt" | "deletedAt">;
 
 /**
- * The ordering, tombstone and future-clock rules, as one decision every write
- * path takes: "created" means insert, "updated" means overwrite, anything else
- * leaves the row alone. The single-user and the batch writers only differ in
- * how they read and write the row.
+ * The ordering, tombstone and future-clock rules, as one decision: "created"
+ * means insert, "updated" means overwrite, anything else leaves the row alone.
  */
 export function decideUserWrite(
   existing: StoredUserVersion | undefined,
@@ -135,42 +124,112 @@ export function decideUserWrite(
   return result("updated", changedFields);
 }
 
+/** Rows per multi-row INSERT: a page of new users is five statements instead of 500 (docs/benchmarks.md). */
+export const INSERT_ROWS = 100;
+
+// Every statement takes a row's values in UPSERTED_COLUMNS order, one row after another, as one flat array
+// (upsertedValues): its placeholders are named by position, "0", "1", …, so the array's indexes are their names.
+// That is what a raw statement would take; an object of named values was slower (docs/benchmarks.md).
+const placeholderAt = (row: number, column: (typeof UPSERTED_COLUMNS)[number]) =>
+  sqlPlaceholder(String(row * UPSERTED_COLUMNS.length + UPSERTED_COLUMNS.indexOf(column)));
+
+const rowsOfPlaceholders = (rows: number) =>
+  Array.from(
+    { length: rows },
+    (_, row) =>
+      Object.fromEntries(UPSERTED_COLUMNS.map((column) => [column, placeholderAt(row, column)])) as Record<
+        (typeof UPSERTED_COLUMNS)[number],
+        SQL
+      >,
+  );
+
+// Prepared once per connection (see preparedQueries).
+const userWrites = (db: QueryRunner) => {
+  const { clerkId, ...updated } = rowsOfPlaceholders(1)[0];
+  return {
+    insert: db.insert(users).values(rowsOfPlaceholders(1)).prepare(),
+    insertMany: db.insert(users).values(rowsOfPlaceholders(INSERT_ROWS)).prepare(),
+    update: db.update(users).set(updated).where(eq(users.clerkId, clerkId)).prepare(),
+  };
+};
+
+/**
+ * Writes Clerk's users inside the caller's transaction: the webhook's one user
+ * (with its ledger row), Sync's one user, a page or several of the backfill.
+ * Stored versions are read with one query; a user listed twice is judged
+ * against its first write.
+ */
+export function writeClerkUsers(
+  tx: WriteTransaction,
+  incoming: readonly ClerkUserFields[],
+  source: SyncSource,
+  now: number = Date.now(),
+): UserWriteResult[] {
+  const writes = preparedQueries(tx, userWrites);
+  const ids = incoming.map((user) => user.clerkId);
+  const stored = new Map<string, StoredUserVersion>(findUsersByClerkIds(ids, tx).map((row) => [row.clerkId, row]));
+  // New rows wait here and go in together; a user listed again overwrites its pending row.
+  const inserts = new Map<string, ClerkUserFields>();
+  const results = incoming.map((user) => {
+    const result = decideUserWrite(stored.get(user.clerkId), user, source, now);
+    if (result.outcome === "created" || (result.outcome === "updated" && inserts.has(user.clerkId))) {
+      inserts.set(user.clerkId, user);
+    } else if (result.outcome === "updated") {
+      writes.update.run(upsertedValues([user], now, source));
+    } else {
+      return result;
+    }
+    // What was just written is what a repeat of this user in the same call is judged against.
+    stored.set(user.clerkId, { ...user, deletedAt: null });
+    return result;
+  });
+  const rows = [...inserts.values()];
+  let at = 0;
+  for (; at + INSERT_ROWS <= rows.length; at += INSERT_ROWS)
+    writes.insertMany.run(upsertedValues(rows.slice(at, at + INSERT_ROWS), now, source));
+  for (; at < rows.length; at++) writes.insert.run(upsertedValues([rows[at]], now, source));
+  return results;
+}
+
+/** The rows' values in UPSERTED_COLUMNS order, one row after another. */
+function upsertedValues(rows: readonly ClerkUserFields[], now: number, source: SyncSource): Record<string, unknown> {
+  const values: unknown[] = [];
+  for (const row of rows) {
+    for (const column of CLERK_COLUMNS) values.push(row[column]);
+    values.push(now, source);
+  }
+  return values as unknown as Record<string, unknown>;
+}
+
 export function writeClerkUser(
-  tx: Tx,
+  tx: WriteTransaction,
   incoming: ClerkUserFields,
   source: SyncSource,
   now: number = Date.now(),
 ): UserWriteResult {
-  const result = decideUserWrite(findUser(tx, incoming.clerkId), incoming, source, now);
-  if (result.outcome === "created") {
-    preparedQueries(tx, userQueries).insert.run({ ...incoming, syncedAt: now, syncSource: source });
-  } else if (result.outcome === "updated") {
-    preparedQueries(tx, userQueries).update.run({ ...incoming, syncedAt: now, syncSource: source });
-  }
-  return result;
+  return writeClerkUsers(tx, [incoming], source, now)[0];
 }
+
+const ERASED = Object.fromEntries(PROFILE_FIELDS.map((field) => [field, null])) as Record<ProfileField, null>;
 
 /** What `user.deleted` does: erase personal data and keep the row, so no late event can revive the user. */
 export function tombstoneClerkUser(
-  tx: Tx,
+  tx: WriteTransaction,
   clerkId: string,
   source: SyncSource,
   now: number = Date.now(),
 ): UserWriteResult {
-  const existing = findUser(tx, clerkId);
-  const erased = { email: null, firstName: null, lastName: null, username: null, imageUrl: null };
+  const existing = findUserByClerkId(clerkId, tx);
+  const tombstone = { ...ERASED, deletedAt: now, syncedAt: now, syncSource: source };
   if (!existing) {
     // A deletion that overtook the creation: remember it, or the late user.created would insert the user.
     tx.insert(users)
-      .values({ clerkId, ...erased, deletedAt: now, syncedAt: now, syncSource: source })
+      .values({ clerkId, ...tombstone })
       .run();
     return { outcome: "deleted", clerkId, changedFields: [] };
   }
   if (existing.deletedAt !== null) return { outcome: "already_deleted", clerkId, changedFields: [] };
-  tx.update(users)
-    .set({ ...erased, deletedAt: now, syncedAt: now, syncSource: source })
-    .where(eq(users.clerkId, clerkId))
-    .run();
+  tx.update(users).set(tombstone).where(eq(users.clerkId, clerkId)).run();
   return {
     outcome: "deleted",
     clerkId,
@@ -179,141 +238,22 @@ export function tombstoneClerkUser(
 }
 
 /** One user in its own transaction (the sync button). */
-export function upsertUserFromClerk(incoming: ClerkUserFields, source: SyncSource, db: AppDatabase = getDb()) {
-  return db.transaction((tx) => writeClerkUser(tx, incoming, source));
+export function upsertUserFromClerk(
+  incoming: ClerkUserFields,
+  source: SyncSource,
+  db: AppDatabase = getDb(),
+): UserWriteResult {
+  return writeTransaction(db, (tx) => writeClerkUser(tx, incoming, source));
 }
 
-export interface BatchWriteOptions {
-  /** Work out every outcome, then roll back: what a `--dry-run` reports, with nothing written. */
-  dryRun?: boolean;
-}
-
-type WriteTx = Parameters<Parameters<AppDatabase["transaction"]>[0]>[0];
-
-function inTransaction<T>(db: AppDatabase, dryRun: boolean, write: (tx: WriteTx) => T): T {
-  if (!dryRun) return db.transaction(write);
-  let outcome: { value: T } | undefined;
-  try {
-    db.transaction((tx) => {
-      outcome = { value: write(tx) };
-      tx.rollback();
-    });
-  } catch (error) {
-    if (!(error instanceof TransactionRollbackError)) throw error;
-  }
-  return outcome!.value;
-}
-
-// The backfill writes 50,000 users a second at Clerk's production limit: Drizzle's
-// per-row query objects were a third of its CPU, so the batch path talks to
-// better-sqlite3 directly with statements prepared once per connection, and reads
-// a whole page's stored versions with one query instead of one per user.
-const batchStatementsByConnection = new WeakMap<Database.Database, ReturnType<typeof prepareBatchStatements>>();
-
-/** Rows per multi-row INSERT: 100 × 10 values, well under SQLite's 32,766 parameters. */
-const INSERT_ROWS = 100;
-const INSERT_COLUMNS = `clerk_id, email, first_name, last_name, username, image_url, clerk_created_at, clerk_updated_at,
-                        synced_at, sync_source`;
-const insertSql = (rows: number) =>
-  `INSERT INTO users (${INSERT_COLUMNS}) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
-
-function prepareBatchStatements(client: Database.Database) {
-  return {
-    storedVersions: client.prepare<[string], StoredUserVersion & { clerkId: string }>(
-      `SELECT clerk_id AS clerkId, email, first_name AS firstName, last_name AS lastName, username,
-              image_url AS imageUrl, clerk_created_at AS clerkCreatedAt, clerk_updated_at AS clerkUpdatedAt,
-              deleted_at AS deletedAt
-         FROM users WHERE clerk_id IN (SELECT value FROM json_each(?))`,
-    ),
-    insert: client.prepare(insertSql(1)),
-    // A page of new users is five statements instead of 500: each call into SQLite costs as much as the row.
-    insertMany: client.prepare(insertSql(INSERT_ROWS)),
-    update: client.prepare(
-      `UPDATE users SET email = ?, first_name = ?, last_name = ?, username = ?, image_url = ?, clerk_created_at = ?,
-                        clerk_updated_at = ?, synced_at = ?, sync_source = ?
-        WHERE clerk_id = ?`,
-    ),
-  };
-}
-
-function batchStatements(client: Database.Database) {
-  let statements = batchStatementsByConnection.get(client);
-  if (!statements) batchStatementsByConnection.set(client, (statements = prepareBatchStatements(client)));
-  return statements;
-}
-
-class DryRunRollback extends Error {}
-
-/**
- * Pages of users in one transaction (the backfill): one commit instead of
- * hundreds. `BEGIN IMMEDIATE` as everywhere a transaction writes (decision 002).
- * A user listed twice in one call is decided against its first write.
- */
+/** Pages of users in one transaction (the backfill): one commit instead of hundreds. */
 export function upsertUsersFromClerk(
   incoming: readonly ClerkUserFields[],
   source: SyncSource,
   db: AppDatabase = getDb(),
-  options: BatchWriteOptions = {},
+  options: DryRunOption = {},
 ): UserWriteResult[] {
-  const client = db.$client;
-  const statements = batchStatements(client);
-  const write = () => {
-    const now = Date.now();
-    const stored = new Map<string, StoredUserVersion>();
-    for (const row of statements.storedVersions.all(JSON.stringify(incoming.map((user) => user.clerkId)))) {
-      stored.set(row.clerkId, row);
-    }
-    // New rows wait here and go in together; a user listed again in the same call overwrites its pending row.
-    const inserts = new Map<string, unknown[]>();
-    const results = incoming.map((user) => {
-      const result = decideUserWrite(stored.get(user.clerkId), user, source, now);
-      const { clerkId, email, firstName, lastName, username, imageUrl, clerkCreatedAt, clerkUpdatedAt } = user;
-      // In the INSERT's column order; the UPDATE takes the same values with clerk_id moved to its WHERE.
-      const row = () => [
-        clerkId,
-        email,
-        firstName,
-        lastName,
-        username,
-        imageUrl,
-        clerkCreatedAt,
-        clerkUpdatedAt,
-        now,
-        source,
-      ];
-      if (result.outcome === "created" || (result.outcome === "updated" && inserts.has(clerkId))) {
-        inserts.set(clerkId, row());
-      } else if (result.outcome === "updated") {
-        const [id, ...fields] = row();
-        statements.update.run(...fields, id);
-      } else {
-        return result;
-      }
-      // What was just written is what a repeat of this user in the same call is judged against.
-      stored.set(clerkId, { ...user, deletedAt: null });
-      return result;
-    });
-    const rows = [...inserts.values()];
-    let at = 0;
-    for (; at + INSERT_ROWS <= rows.length; at += INSERT_ROWS)
-      statements.insertMany.run(rows.slice(at, at + INSERT_ROWS).flat());
-    for (; at < rows.length; at++) statements.insert.run(rows[at]);
-    return results;
-  };
-  const transaction = client.transaction(write);
-  if (!options.dryRun) return transaction.immediate();
-  let outcome: UserWriteResult[] | undefined;
-  try {
-    client
-      .transaction(() => {
-        outcome = write();
-        throw new DryRunRollback();
-      })
-      .immediate();
-  } catch (error) {
-    if (!(error instanceof DryRunRollback)) throw error;
-  }
-  return outcome!;
+  return writeTransaction(db, (tx) => writeClerkUsers(tx, incoming, source), options);
 }
 
 /**
@@ -325,18 +265,22 @@ export function tombstoneUsersFromClerk(
   clerkIds: readonly string[],
   source: SyncSource,
   db: AppDatabase = getDb(),
-  options: BatchWriteOptions = {},
+  options: DryRunOption = {},
 ): UserWriteResult[] {
-  return inTransaction(db, options.dryRun ?? false, (tx) => {
-    const now = Date.now();
-    return clerkIds.map((clerkId) => tombstoneClerkUser(tx, clerkId, source, now));
-  });
+  return writeTransaction(
+    db,
+    (tx) => {
+      const now = Date.now();
+      return clerkIds.map((clerkId) => tombstoneClerkUser(tx, clerkId, source, now));
+    },
+    options,
+  );
 }
 
-export function tombstoneUserFromClerk(clerkId: string, source: SyncSource, db: AppDatabase = getDb()) {
-  return db.transaction((tx) => tombstoneClerkUser(tx, clerkId, source));
-}
-
-export function findUserByClerkId(clerkId: string, db: AppDatabase = getDb()): UserRow | undefined {
-  return findUser(db, clerkId);
+export function tombstoneUserFromClerk(
+  clerkId: string,
+  source: SyncSource,
+  db: AppDatabase = getDb(),
+): UserWriteResult {
+  return writeTransaction(db, (tx) => tombstoneClerkUser(tx, clerkId, source));
 }

@@ -1,14 +1,13 @@
 import { eq, sql } from "drizzle-orm";
 import { preparedQueries, sqlPlaceholder, type QueryRunner } from "./db.server";
 import { webhookEvents, type WebhookEventRow, type WebhookEventStatus } from "./schema";
+import type { WriteTransaction } from "./write-transaction.server";
 
 /**
  * `webhook_events` is the idempotency ledger: Svix delivers at least once, and
  * the row for a `svix-id` is written in the same transaction as the user change,
  * so a repeat sees it and changes nothing.
  */
-
-type Tx = QueryRunner;
 
 export interface LedgerEntry {
   svixId: string;
@@ -47,12 +46,12 @@ const ledgerQueries = (db: QueryRunner) => ({
     .prepare(),
 });
 
-export function findDelivery(tx: Tx, svixId: string): WebhookEventRow | undefined {
+export function findDelivery(tx: QueryRunner, svixId: string): WebhookEventRow | undefined {
   return preparedQueries(tx, ledgerQueries).find.get({ svixId });
 }
 
 /** Records a delivery; a retried failure overwrites its earlier row and counts the attempt. */
-export function recordDelivery(tx: Tx, entry: LedgerEntry): void {
+export function recordDelivery(tx: WriteTransaction, entry: LedgerEntry): void {
   preparedQueries(tx, ledgerQueries).record.run({
     ...entry,
     outcome: entry.outcome ?? null,

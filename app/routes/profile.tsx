@@ -5,7 +5,7 @@ import type { MouseEvent } from "react";
 import { requireUserId } from "~/auth.server";
 import { syncUserFromClerk } from "~/sync/sync-user.server";
 import { useArrived, useRetryCountdown, useRevalidateWhileMissing } from "~/components/use-profile-status";
-import { findUserByClerkId } from "~/db/user-writer.server";
+import { findUserByClerkId } from "~/db/user-reader.server";
 import { readSameOriginForm } from "~/same-origin.server";
 import { PRIVATE_PAGE_CACHE_CONTROL } from "~/security-headers.server";
 
@@ -49,9 +49,13 @@ export async function action(args: ActionFunctionArgs) {
   // When the check happened, so an "already up to date" answer can say so without touching "last synced".
   const checkedAt = new Date().toISOString();
   if (result.ok) return json({ ok: true as const, message: result.message, outcome: result.outcome, checkedAt });
-  const status = { not_found: 404, rate_limited: 429, timeout: 504, unavailable: 502 }[result.failure.kind];
-  const retryAfterSeconds = result.failure.kind === "rate_limited" ? result.failure.retryAfterSeconds : null;
-  return json({ ok: false as const, message: result.message, retryAfterSeconds }, { status });
+  // A busy database gets the webhook's answer: 503, and when to try again.
+  const status = { not_found: 404, rate_limited: 429, timeout: 504, unavailable: 502, database_busy: 503 }[
+    result.failure.kind
+  ];
+  const retryAfterSeconds = result.failure.retryAfter;
+  const headers = retryAfterSeconds === null ? undefined : { "Retry-After": String(retryAfterSeconds) };
+  return json({ ok: false as const, message: result.message, retryAfterSeconds }, { status, headers });
 }
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" });
@@ -139,10 +143,10 @@ export default function ProfilePage() {
       ) : row.gaveUp ? (
         <div className="notice" data-field="no-row">
           <p>
-            Your profile is not in this app's database, and a minute of checking brought nothing, so this page
-            stopped checking: its webhook was probably missed (a new or emptied database, or a failed delivery). Use{" "}
-            <strong>Sync User Data</strong> below to pull your data straight from Clerk; to bring in every user at
-            once, run <code>npm run sync:all</code> on the server.
+            Your profile is not in this app's database, and a minute of checking brought nothing, so this page stopped
+            checking: its webhook was probably missed (a new or emptied database, or a failed delivery). Use{" "}
+            <strong>Sync User Data</strong> below to pull your data straight from Clerk; to bring in every user at once,
+            run <code>npm run sync:all</code> on the server.
           </p>
           <button type="button" className="button secondary" onClick={row.checkAgain}>
             Check again

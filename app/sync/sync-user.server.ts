@@ -1,4 +1,5 @@
-import { withLockRetry } from "~/db/lock-retry.server";
+import { DatabaseBusyError, withLockRetry } from "~/db/lock-retry.server";
+import { users } from "~/db/schema";
 import {
   MAX_CLOCK_SKEW_MS,
   upsertUserFromClerk,
@@ -7,7 +8,8 @@ import {
 } from "~/db/user-writer.server";
 import { readDatabaseConfig } from "~/env.server";
 import { log } from "~/logger.server";
-import { ClerkApiError, fetchClerkUser, type ClerkApiFailure } from "~/clerk/clerk-api.server";
+import { fetchClerkUser } from "~/clerk/clerk-api.server";
+import { ClerkError } from "~/clerk/clerk-errors.server";
 
 /**
  * "Sync User Data": pull the signed-in user from Clerk and write it through the
@@ -16,22 +18,22 @@ import { ClerkApiError, fetchClerkUser, type ClerkApiFailure } from "~/clerk/cle
 
 export type SyncUserResult =
   | { ok: true; outcome: UserWriteResult["outcome"]; changedFields: ProfileField[]; message: string }
-  | { ok: false; failure: ClerkApiFailure; message: string };
+  | { ok: false; failure: ClerkError | DatabaseBusyError; message: string };
 
-const FIELD_LABELS: Record<ProfileField, string> = {
-  email: "Email",
-  firstName: "First name",
-  lastName: "Last name",
-  username: "Username",
-  imageUrl: "Avatar",
-};
+// Where the page's word is not the column's own name ("first_name" reads "First name"): a new column needs no label.
+const FIELD_LABELS: Partial<Record<ProfileField, string>> = { imageUrl: "Avatar" };
+
+function fieldLabel(field: ProfileField): string {
+  const name = users[field].name.replaceAll("_", " ");
+  return FIELD_LABELS[field] ?? name[0].toUpperCase() + name.slice(1);
+}
 
 export function describeSync(result: UserWriteResult): string {
   switch (result.outcome) {
     case "created":
       return "Profile imported from Clerk.";
     case "updated": {
-      const labels = result.changedFields.map((field) => FIELD_LABELS[field]);
+      const labels = result.changedFields.map(fieldLabel);
       return labels.length ? `${joinLabels(labels)} updated.` : "Profile refreshed from Clerk.";
     }
     case "unchanged":
@@ -53,18 +55,20 @@ function joinLabels(labels: string[]): string {
   return `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)!.toLowerCase()}`;
 }
 
-export function describeFailure(failure: ClerkApiFailure): string {
+export function describeFailure(failure: ClerkError | DatabaseBusyError): string {
   switch (failure.kind) {
     case "not_found":
       return "Clerk no longer has this account, so there is nothing to sync. It may have been deleted.";
     case "rate_limited":
-      return failure.retryAfterSeconds
-        ? `Clerk is busy (rate limited). Try again in ${failure.retryAfterSeconds} second${failure.retryAfterSeconds === 1 ? "" : "s"}.`
+      return failure.retryAfter
+        ? `Clerk is busy (rate limited). Try again in ${failure.retryAfter} second${failure.retryAfter === 1 ? "" : "s"}.`
         : "Clerk is busy (rate limited). Try again in a moment.";
     case "timeout":
       return `Clerk did not answer in time. Your data is unchanged; try again in a moment.`;
     case "unavailable":
       return "Clerk is unavailable right now. Your data is unchanged; try again in a moment.";
+    case "database_busy":
+      return "This app's database is busy right now. Your data is unchanged; try again in a moment.";
   }
 }
 
@@ -83,12 +87,12 @@ export async function syncUserFromClerk(userId: string): Promise<SyncUserResult>
     });
     return { ok: true, outcome: result.outcome, changedFields: result.changedFields, message: describeSync(result) };
   } catch (error) {
-    if (!(error instanceof ClerkApiError)) throw error;
+    if (!(error instanceof ClerkError) && !(error instanceof DatabaseBusyError)) throw error;
     log.warn("manual_sync_failed", {
       clerk_user_id: userId,
-      kind: error.failure.kind,
+      kind: error.kind,
       ms: Math.round(performance.now() - started),
     });
-    return { ok: false, failure: error.failure, message: describeFailure(error.failure) };
+    return { ok: false, failure: error, message: describeFailure(error) };
   }
 }

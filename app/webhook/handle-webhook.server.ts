@@ -1,10 +1,13 @@
 import { json } from "@remix-run/node";
 import { getEnv } from "~/env.server";
 import { getDb, type AppDatabase } from "~/db/db.server";
-import { withLockRetry } from "~/db/lock-retry.server";
+import { BUSY_RETRY_AFTER_SECONDS, withLockRetry } from "~/db/lock-retry.server";
+import { writeTransaction, type WriteTransaction } from "~/db/write-transaction.server";
 import { isBeyondClockSkew, MAX_CLOCK_SKEW_MS, tombstoneClerkUser, writeClerkUser } from "~/db/user-writer.server";
 import { findDelivery, recordDelivery } from "~/db/webhook-ledger.server";
 import { describeError, log } from "~/logger.server";
+import { isMembershipEventType, isOrganizationEventType } from "~/clerk/clerk-organization";
+import { tombstoneMembershipsOfUser } from "~/db/organization-writer.server";
 import {
   clerkEventSchema,
   clerkUserSchema,
@@ -21,6 +24,9 @@ import {
   type BodyReadResult,
   type SvixHeaders,
 } from "./verify-webhook.server";
+import { zodMessage, type EventHandling } from "./event-handler.server";
+import { handleMembershipEvent } from "./membership-events.server";
+import { handleOrganizationEvent } from "./organization-events.server";
 
 /**
  * Clerk → Svix → here. The order is the point: verify the raw body, then parse
@@ -67,6 +73,14 @@ export function processClerkWebhook(
   const { type, data } = envelope.data;
   const dataId = typeof (data as { id?: unknown } | null)?.id === "string" ? (data as { id: string }).id : null;
 
+  // Each entity's events go to its own handler; user.* stays below.
+  const handling = isOrganizationEventType(type)
+    ? handleOrganizationEvent(type, data, receivedAt)
+    : isMembershipEventType(type)
+      ? handleMembershipEvent(type, data, receivedAt)
+      : null;
+  if (handling) return commitHandled(db, svixId, type, receivedAt, handling);
+
   if (!isUserEventType(type)) {
     return commit(db, svixId, type, (tx) => {
       recordDelivery(tx, {
@@ -107,6 +121,8 @@ export function processClerkWebhook(
         return { status: 200, body: { ok: true, outcome: "no_user_id" }, outcome: "no_user_id" };
       }
       const result = tombstoneClerkUser(tx, clerkId, "webhook", receivedAt);
+      // A deleted user is a member of nothing; the late membership events of theirs are refused by the writer.
+      tombstoneMembershipsOfUser(tx, clerkId, "webhook", receivedAt);
       recordDelivery(tx, {
         svixId,
         eventType: type,
@@ -150,23 +166,24 @@ export function processClerkWebhook(
   });
 }
 
-type Tx = Parameters<Parameters<AppDatabase["transaction"]>[0]>[0];
 type Answer = Pick<WebhookOutcome, "status" | "body" | "outcome">;
 
 /** Runs the write with its ledger row in one transaction; a repeated svix-id changes nothing. */
-function commit(db: AppDatabase, svixId: string, eventType: string, write: (tx: Tx) => Answer): WebhookOutcome {
+function commit(
+  db: AppDatabase,
+  svixId: string,
+  eventType: string,
+  write: (tx: WriteTransaction) => Answer,
+): WebhookOutcome {
   // IMMEDIATE takes the write lock up front: while another process (the backfill CLI)
   // holds it, the attempt fails before any work, and withLockRetry queues it for another.
-  const answer = db.transaction(
-    (tx) => {
-      const earlier = findDelivery(tx, svixId);
-      if (earlier && earlier.status !== "failed") {
-        return { status: 200, body: { ok: true, duplicate: true }, outcome: "duplicate" };
-      }
-      return write(tx);
-    },
-    { behavior: "immediate" },
-  );
+  const answer = writeTransaction(db, (tx): Answer => {
+    const earlier = findDelivery(tx, svixId);
+    if (earlier && earlier.status !== "failed") {
+      return { status: 200, body: { ok: true, duplicate: true }, outcome: "duplicate" };
+    }
+    return write(tx);
+  });
   return { ...answer, svixId, eventType };
 }
 
@@ -180,9 +197,23 @@ function recordFailure(
   });
 }
 
-function zodMessage(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.map(String).join(".") || "data"}: ${issue.message}` : "invalid payload";
+/** A per-entity handler's refusal or write, with the same ledger row, transaction and answers as user.*. */
+function commitHandled(
+  db: AppDatabase,
+  svixId: string,
+  eventType: string,
+  receivedAt: number,
+  handling: EventHandling,
+): WebhookOutcome {
+  const { ledgerId } = handling;
+  if (!handling.ok) {
+    return recordFailure(db, { svixId, eventType, clerkUserId: ledgerId, receivedAt, error: handling.error });
+  }
+  return commit(db, svixId, eventType, (tx) => {
+    const { status, outcome } = handling.write(tx);
+    recordDelivery(tx, { svixId, eventType, clerkUserId: ledgerId, status, outcome, receivedAt });
+    return { status: 200, body: { ok: true, outcome }, outcome };
+  });
 }
 
 const BODY_REFUSALS: Record<Exclude<BodyReadResult, { ok: true }>["reason"], { status: number; error: string }> = {
@@ -236,7 +267,7 @@ export async function handleClerkWebhook(request: Request): Promise<Response> {
     ms: Math.round((performance.now() - started) * 100) / 100,
   });
   const responseHeaders: Record<string, string> = {};
-  if (result.status === 503) responseHeaders["Retry-After"] = "5";
+  if (result.status === 503) responseHeaders["Retry-After"] = String(BUSY_RETRY_AFTER_SECONDS);
   // The body may still be arriving: close the connection rather than wait to drain it.
   if (!read.ok) responseHeaders.Connection = "close";
   const response = json(result.body, { status: result.status, headers: responseHeaders });

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { USER_EVENT_TYPES } from "~/clerk/clerk-user";
+import { SENDABLE_EVENT_TYPES } from "./webhook-trigger";
 
 /**
  * `npm run tunnel`: exposes the local app to Clerk through an ngrok tunnel
@@ -64,7 +64,7 @@ export function clerkInstructions(publicUrl: string, options: { port: number; fi
     "",
     "In Clerk's dashboard → Webhooks → Add Endpoint:",
     `  Endpoint URL   ${endpoint}`,
-    `  Subscribe to   ${USER_EVENT_TYPES.join(", ")}`,
+    `  Subscribe to   ${SENDABLE_EVENT_TYPES.join(", ")}`,
     "Then copy the endpoint's Signing Secret (whsec_…) into CLERK_WEBHOOK_SIGNING_SECRET and restart the app.",
     "",
     options.fixedDomain

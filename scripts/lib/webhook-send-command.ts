@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { isUserEventType, USER_EVENT_TYPES } from "~/clerk/clerk-user";
 import { ConfigError, readDatabaseConfig, readWebhookConfig } from "~/env.server";
 import { findClerk } from "./clerk-target";
 import {
   buildClerkEvent,
   clerkEventEnvelope,
   defaultWebhookUrl,
-  randomUserId,
+  isSendableEventType,
+  randomClerkId,
+  SENDABLE_EVENT_TYPES,
   readLedgerRow,
   signForSvix,
   type LedgerLookup,
@@ -15,9 +16,13 @@ import {
 
 export const WEBHOOK_SEND_HELP = `Send a signed Clerk webhook to the app, as Clerk (through Svix) would.
 
-  npm run webhook:send -- <user.created|user.updated|user.deleted> [options]
+  npm run webhook:send -- <type> [options]
   npm run webhook:send -- --file payload.json [options]
-    --user <id>        the Clerk user id (default: a new random user_…)
+    <type>             user.created|updated|deleted, organization.created|updated|deleted,
+                       organizationMembership.created|updated|deleted
+    --user <id>        the Clerk user id (default: a new random user_…); for memberships, the member
+    --org <id>         the organization id (default: a new random org_…)
+    --membership <id>  the membership id (default: a new random orgmem_…)
     --file <path>      send a saved payload: a whole Clerk event, or just its data with the type as argument
     --to <url>         where to send it (default http://localhost:$PORT/api/webhooks/clerk, PORT=3000)
     --bad-signature    sign with a wrong secret, to watch the app reject it
@@ -45,7 +50,7 @@ interface Outgoing {
 
 function eventFromArgs(
   type: string | undefined,
-  values: { user?: string; file?: string },
+  values: { user?: string; org?: string; membership?: string; file?: string },
   readFile: (path: string) => string,
 ): Outgoing | string {
   if (values.file) {
@@ -73,11 +78,16 @@ function eventFromArgs(
       userId: typeof data?.id === "string" ? data.id : null,
     };
   }
-  if (!type) return `Give an event type (${USER_EVENT_TYPES.join(", ")}) or --file.`;
-  if (!isUserEventType(type))
-    return `Unknown event type "${type}": use ${USER_EVENT_TYPES.join(", ")}, or --file for any other event.`;
-  const userId = values.user ?? randomUserId();
-  return { body: JSON.stringify(buildClerkEvent(type, userId)), type, userId };
+  if (!type) return `Give an event type (${SENDABLE_EVENT_TYPES.join(", ")}) or --file.`;
+  if (!isSendableEventType(type))
+    return `Unknown event type "${type}": use ${SENDABLE_EVENT_TYPES.join(", ")}, or --file for any other event.`;
+  const subjects = {
+    userId: values.user ?? randomClerkId("user"),
+    organizationId: values.org ?? randomClerkId("org"),
+    membershipId: values.membership ?? randomClerkId("orgmem"),
+  };
+  const about = type.startsWith("organization.") ? subjects.organizationId : subjects.userId;
+  return { body: JSON.stringify(buildClerkEvent(type, subjects)), type, userId: about };
 }
 
 function describeLedger(lookup: LedgerLookup, rejectedOnPurpose: boolean): string {
@@ -106,6 +116,8 @@ export async function webhookSend(argv: string[], io: CommandIo): Promise<number
       allowPositionals: true,
       options: {
         user: { type: "string" },
+        org: { type: "string" },
+        membership: { type: "string" },
         file: { type: "string" },
         to: { type: "string" },
         "bad-signature": { type: "boolean", default: false },

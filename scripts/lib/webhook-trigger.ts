@@ -1,8 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { buildClerkUser, clerkEvent, deletedClerkUser, signDelivery } from "@clerk-sync/clerk-stand-in/testing";
+import {
+  buildClerkOrganization,
+  buildClerkOrganizationMembership,
+  buildClerkUser,
+  clerkEvent,
+  deletedClerkOrganization,
+  deletedClerkUser,
+  signDelivery,
+} from "@clerk-sync/clerk-stand-in/testing";
 import Database from "better-sqlite3";
-import type { UserEventType } from "~/clerk/clerk-user";
+import {
+  MEMBERSHIP_EVENT_TYPES,
+  ORGANIZATION_EVENT_TYPES,
+  type MembershipEventType,
+  type OrganizationEventType,
+} from "~/clerk/clerk-organization";
+import { USER_EVENT_TYPES, type UserEventType } from "~/clerk/clerk-user";
 
 /**
  * `npm run webhook:send`: what Clerk → Svix would deliver, built and signed
@@ -16,7 +30,44 @@ export function clerkEventEnvelope(type: string, data: unknown, now: number) {
   return clerkEvent(type, data, { ...EVENT_OPTIONS, timestamp: now });
 }
 
-export function buildClerkEvent(type: UserEventType, userId: string, now: number = Date.now()) {
+/** Every event type the app handles, and so every one `webhook:send` can build. */
+export const SENDABLE_EVENT_TYPES = [...USER_EVENT_TYPES, ...ORGANIZATION_EVENT_TYPES, ...MEMBERSHIP_EVENT_TYPES];
+export type SendableEventType = UserEventType | OrganizationEventType | MembershipEventType;
+
+export function isSendableEventType(type: string): type is SendableEventType {
+  return (SENDABLE_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** The objects an event is about: given ids keep a created → updated → deleted sequence on one object. */
+export interface EventSubjects {
+  userId: string;
+  organizationId: string;
+  membershipId: string;
+}
+
+export function buildClerkEvent(type: SendableEventType, subjects: EventSubjects, now: number = Date.now()) {
+  const { userId, organizationId, membershipId } = subjects;
+  if (type === "organization.deleted") return clerkEventEnvelope(type, deletedClerkOrganization(organizationId), now);
+  // Acme Corp became Acme Inc, the member became an admin: visible changes between created and updated events,
+  // with "now" as updated_at so that each event is the newest the app has seen of its object.
+  const organization = buildClerkOrganization({
+    id: organizationId,
+    name: type === "organization.updated" ? "Acme Inc" : "Acme Corp",
+    created_at: now,
+    updated_at: now,
+  });
+  if (type.startsWith("organization.")) return clerkEventEnvelope(type, organization, now);
+  if (type.startsWith("organizationMembership.")) {
+    const member = buildClerkOrganizationMembership({
+      id: membershipId,
+      role: type === "organizationMembership.updated" ? "org:admin" : "org:member",
+      organization,
+      public_user_data: { ...buildClerkOrganizationMembership().public_user_data, user_id: userId },
+      created_at: now,
+      updated_at: now,
+    });
+    return clerkEventEnvelope(type, member, now);
+  }
   if (type === "user.deleted") return clerkEventEnvelope(type, deletedClerkUser(userId), now);
   // Ada Lovelace became Ada King: a visible change between user.created and user.updated.
   // "now" as updated_at makes this event the newest the app has seen (it orders writes by updated_at).
@@ -28,8 +79,9 @@ export function buildClerkEvent(type: UserEventType, userId: string, now: number
   return clerkEventEnvelope(type, user, now);
 }
 
-export function randomUserId(): string {
-  return `user_${randomBytes(24).toString("base64url").replace(/[-_]/g, "").slice(0, 27)}`;
+/** A new id in Clerk's shape, `<prefix>_` and 27 characters. */
+export function randomClerkId(prefix: "user" | "org" | "orgmem"): string {
+  return `${prefix}_${randomBytes(24).toString("base64url").replace(/[-_]/g, "").slice(0, 27)}`;
 }
 
 export interface SignedDelivery {

@@ -4,10 +4,10 @@ import { openDatabase, type AppDatabase } from "~/db/db.server";
 import { MAX_CLOCK_SKEW_MS, tombstoneClerkUser, upsertUsersFromClerk, writeClerkUser } from "~/db/user-writer.server";
 
 /**
- * The backfill writes pages through raw prepared statements, the webhook and the
- * sync button through Drizzle one user at a time. Both must take the same
- * decisions (ordering, tombstones, future-dated keys) and leave the same rows,
- * including when one batch carries the same user more than once.
+ * The backfill writes pages (one read for the page, new users 100 rows a
+ * statement), the webhook and the sync button one user at a time. Both must take
+ * the same decisions (ordering, tombstones, future-dated keys) and leave the same
+ * rows, including when one batch carries the same user more than once.
  */
 
 const opened: AppDatabase[] = [];

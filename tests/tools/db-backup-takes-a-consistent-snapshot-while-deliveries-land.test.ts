@@ -107,6 +107,8 @@ describe("npm run db:backup", () => {
       }
       expect(result.rows).toEqual([
         { table: "users", count: copiedUsers.size },
+        { table: "organizations", count: 0 },
+        { table: "organization_memberships", count: 0 },
         { table: "webhook_events", count: copiedDeliveries.size },
       ]);
       expect(copiedUsers.size).toBeGreaterThanOrEqual(before.length + landedInBackgroundBeforeTheBackup);

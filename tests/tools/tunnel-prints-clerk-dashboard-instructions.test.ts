@@ -51,7 +51,7 @@ describe("npm run tunnel", () => {
         "",
         "In Clerk's dashboard → Webhooks → Add Endpoint:",
         "  Endpoint URL   https://a1b2c3.ngrok-free.app/api/webhooks/clerk",
-        "  Subscribe to   user.created, user.updated, user.deleted",
+        "  Subscribe to   user.created, user.updated, user.deleted, organization.created, organization.updated, organization.deleted, organizationMembership.created, organizationMembership.updated, organizationMembership.deleted",
         "Then copy the endpoint's Signing Secret (whsec_…) into CLERK_WEBHOOK_SIGNING_SECRET and restart the app.",
         "",
         "This URL changes every run: claim a free static domain (https://dashboard.ngrok.com/domains) and set NGROK_DOMAIN to keep it.",

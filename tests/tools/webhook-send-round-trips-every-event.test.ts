@@ -123,6 +123,48 @@ describe("npm run webhook:send", () => {
     expect(userRow("user_from_file")).toMatchObject({ first_name: "Grace" });
   });
 
+  it("sends each organization and membership event type, and the app stores each in turn", async () => {
+    const subjects = ["--org", "org_trigger_1", "--user", "user_trigger_member", "--membership", "orgmem_trigger_1"];
+    const expected: [string, string][] = [
+      ["organization.created", "created"],
+      ["organizationMembership.created", "created"],
+      ["organizationMembership.updated", "updated"],
+      ["organization.updated", "updated"],
+      ["organizationMembership.deleted", "deleted"],
+      ["organization.deleted", "deleted"],
+    ];
+    const stored = () => {
+      const db = new Database(databasePath, { readonly: true });
+      try {
+        return {
+          organization: db
+            .prepare("select name, deleted_at from organizations where clerk_id = ?")
+            .get("org_trigger_1"),
+          membership: db
+            .prepare("select role, deleted_at from organization_memberships where clerk_id = ?")
+            .get("orgmem_trigger_1"),
+        };
+      } finally {
+        db.close();
+      }
+    };
+    for (const [type, outcome] of expected) {
+      const sent = await send([type, ...subjects]);
+      expect(sent.code, `${type}: ${sent.stderr}`).toBe(0);
+      expect(sent.stdout).toContain(`webhook_events: processed, outcome ${outcome} (attempt 1)`);
+      if (type === "organization.updated") {
+        expect(stored()).toEqual({
+          organization: { name: "Acme Inc", deleted_at: null },
+          membership: { role: "org:admin", deleted_at: null },
+        });
+      }
+    }
+    expect(stored()).toMatchObject({
+      organization: { deleted_at: expect.any(Number) },
+      membership: { deleted_at: expect.any(Number) },
+    });
+  });
+
   it("is verified behind a tunnel-like reverse proxy that rewrites Host and adds X-Forwarded-*", async () => {
     const through = await send([
       "user.created",
@@ -140,7 +182,9 @@ describe("npm run webhook:send", () => {
     const unknown = await send(["user.banned"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(
-      'Unknown event type "user.banned": use user.created, user.updated, user.deleted, or --file for any other event.',
+      'Unknown event type "user.banned": use user.created, user.updated, user.deleted, organization.created, ' +
+        "organization.updated, organization.deleted, organizationMembership.created, organizationMembership.updated, " +
+        "organizationMembership.deleted, or --file for any other event.",
     );
 
     const closedPort = await freePort();

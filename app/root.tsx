@@ -1,4 +1,12 @@
-import { ClerkApp, ClerkLoading, ClerkProvider, SignedIn, SignedOut, UserButton } from "@clerk/remix";
+import {
+  ClerkApp,
+  ClerkLoading,
+  ClerkProvider,
+  OrganizationSwitcher,
+  SignedIn,
+  SignedOut,
+  UserButton,
+} from "@clerk/remix";
 import { rootAuthLoader } from "@clerk/remix/ssr.server";
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import {
@@ -92,10 +100,19 @@ function SiteHeader({ withAccount }: { withAccount: boolean }) {
               <Link to="/profile" className="nav-link">
                 Profile
               </Link>
-              {/* clerk-js draws the avatar once it has loaded; hold its place so the header does not jump. */}
+              {/* clerk-js draws these once it has loaded; hold their place so the header does not jump. */}
               <ClerkLoading>
+                <span className="org-switcher-placeholder" aria-hidden="true" />
                 <span className="user-button-placeholder" aria-hidden="true" />
               </ClerkLoading>
+              {/* The profile lists the organizations, so each change to them lands there; its "Create
+                  organization" opens Clerk's <CreateOrganization/>. */}
+              <OrganizationSwitcher
+                afterCreateOrganizationUrl="/profile"
+                afterSelectOrganizationUrl="/profile"
+                afterSelectPersonalUrl="/profile"
+                afterLeaveOrganizationUrl="/profile"
+              />
               <UserButton afterSignOutUrl="/" />
             </SignedIn>
             <SignedOut>

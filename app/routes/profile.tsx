@@ -1,10 +1,12 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import type { MouseEvent } from "react";
 import { requireUserId } from "~/auth.server";
 import { syncUserFromClerk } from "~/sync/sync-user.server";
+import { roleLabel } from "~/components/organization-role";
 import { useArrived, useRetryCountdown, useRevalidateWhileMissing } from "~/components/use-profile-status";
+import { listOrganizationsOfUser } from "~/db/organization-reader.server";
 import { findUserByClerkId } from "~/db/user-reader.server";
 import { readSameOriginForm } from "~/same-origin.server";
 import { PRIVATE_PAGE_CACHE_CONTROL } from "~/security-headers.server";
@@ -32,6 +34,7 @@ export async function loader(args: LoaderFunctionArgs) {
           syncSource: row.syncSource,
         }
       : null,
+    organizations: listOrganizationsOfUser(userId),
   });
 }
 
@@ -71,7 +74,7 @@ function displayName(profile: { firstName: string | null; lastName: string | nul
 }
 
 export default function ProfilePage() {
-  const { clerkId, profile } = useLoaderData<typeof loader>();
+  const { clerkId, profile, organizations } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const syncing = navigation.state !== "idle" && navigation.formData?.get("intent") === "sync";
@@ -160,6 +163,7 @@ export default function ProfilePage() {
           </p>
         </div>
       )}
+      <YourOrganizations organizations={organizations} />
       <Form method="post" className="sync-form">
         <button
           type="submit"
@@ -181,6 +185,41 @@ export default function ProfilePage() {
           {actionData.message}
         </p>
       ) : null}
+    </section>
+  );
+}
+
+function YourOrganizations({
+  organizations,
+}: {
+  organizations: { name: string | null; slug: string | null; role: string | null }[];
+}) {
+  return (
+    <section className="organizations" aria-labelledby="organizations-title">
+      <h2 id="organizations-title">Your organizations</h2>
+      {organizations.length === 0 ? (
+        <p data-field="no-organizations">
+          You are not a member of any organization yet. Create one from the organization menu at the top of the page.
+        </p>
+      ) : (
+        <ul data-field="organizations">
+          {organizations.map((organization, index) => (
+            // Two live organizations can briefly share a slug (decision 008), so it is no key.
+            <li key={index}>
+              {organization.slug ? (
+                <Link to={`/orgs/${encodeURIComponent(organization.slug)}`}>
+                  {organization.name ?? organization.slug}
+                </Link>
+              ) : (
+                (organization.name ?? "—")
+              )}{" "}
+              <span className="muted" data-field="organization-role">
+                ({roleLabel(organization.role)})
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }

@@ -1,12 +1,16 @@
+import { randomUUID } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { collectConsoleErrors, profileField, screenshot } from "./support/pages";
-import { createUser, signIn, waitForDeliveries, world } from "./support/world";
+import { control, createUser, signIn, waitForDeliveries, world } from "./support/world";
 
 const VIEWPORTS = [
   { name: "desktop", width: 1280, height: 800 },
   { name: "phone", width: 390, height: 844 },
 ];
+
+// The signed-in user's organization: its page is listed below, and the profile lists it.
+const ORGANIZATION_SLUG = `axe-club-${randomUUID().slice(0, 8)}`;
 
 /** Each page in the state a visitor sees once it has settled (Clerk's form drawn, the profile's row shown). */
 const PAGES: { name: string; path: string; signedIn?: boolean; ready: (page: Page) => Promise<void> }[] = [
@@ -23,17 +27,35 @@ const PAGES: { name: string; path: string; signedIn?: boolean; ready: (page: Pag
     },
   },
   {
+    name: "organization",
+    path: `/orgs/${ORGANIZATION_SLUG}`,
+    signedIn: true,
+    ready: async (page) => {
+      await expect(page.getByRole("rowheader").filter({ hasText: "(you)" })).toBeVisible();
+      await expect(page.getByRole("button", { name: "Open user menu" })).toBeVisible();
+    },
+  },
+  {
     name: "not-found",
     path: "/no-such-page",
     ready: (page) => expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible(),
   },
 ];
 
+/** Each viewport's test has its own user: the first creates the organization, the next joins it. */
+async function joinTheOrganization(userId: string) {
+  const existing = await control(`/organizations/${ORGANIZATION_SLUG}`).catch(() => undefined);
+  if (existing)
+    await control(`/organizations/${ORGANIZATION_SLUG}/memberships`, { body: { user_id: userId, role: "org:member" } });
+  else await control("/organizations", { body: { name: "Axe Club", slug: ORGANIZATION_SLUG, created_by: userId } });
+}
+
 for (const viewport of VIEWPORTS) {
   test(`every page has no axe-core violations and no console errors at ${viewport.width}×${viewport.height}`, async ({
     browser,
   }) => {
     const user = await createUser({ firstName: "Axe" });
+    await joinTheOrganization(user.id);
     await waitForDeliveries();
     for (const entry of PAGES) {
       const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } });

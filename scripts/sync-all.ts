@@ -2,12 +2,13 @@ import "./env-file.js";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { formatStopped, formatSummary, progressFor } from "./lib/backfill-report";
-import { backfillUsersFromClerk, BackfillStopped, defaultConcurrency } from "~/backfill/backfill-users.server";
+import { backfillUsersFromClerk, BackfillStopped } from "~/backfill/backfill-users.server";
+import { defaultConcurrency } from "~/backfill/range-walk.server";
 import { limiterSettingsFor, limiterSettingsForRate, rateLimitForSecretKey } from "~/backfill/rate-limiter.server";
 import { CLERK_MAX_PAGE_SIZE } from "~/backfill/user-pages.server";
 import { openDatabase } from "~/db/db.server";
 import { readClerkConfig, readDatabaseConfig } from "~/env.server";
-import { CliFailure, runCli, UsageError } from "./cli-runner";
+import { runCli, UsageError } from "./cli-runner";
 import { findClerk } from "./lib/clerk-target";
 
 const HELP = `Bring SQLite's users table in step with Clerk (backfill, and optionally reconcile).
@@ -74,8 +75,8 @@ async function main(argv: string[]): Promise<number> {
   const limiter = rate ? limiterSettingsForRate(rate) : limiterSettingsFor(rateLimitForSecretKey(clerk.secretKey));
 
   const db = openDatabase(database);
-  // A bulk import writes ~0.5 MB of WAL a page: checkpointing every 1,000 WAL pages (SQLite's default, 4 MB)
-  // cost a third of the write time in fsyncs. This connection only; close() checkpoints what is left.
+  // A bulk import writes a lot of WAL a page: at SQLite's default checkpoint interval the fsyncs took a large
+  // share of the write time (docs/benchmarks.md). This connection only; close() checkpoints what is left.
   db.$client.pragma("wal_autocheckpoint = 20000");
   try {
     const summary = await backfillUsersFromClerk({
@@ -93,17 +94,19 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (!(error instanceof BackfillStopped)) throw error;
-    throw new CliFailure(formatStopped(error));
+    // Said here, not rethrown: the stop already explains itself, and no other error wraps it.
+    process.stderr.write(`${formatStopped(error)}\n`);
+    return 1;
   } finally {
     db.$client.close();
   }
 }
 
-// V8 lets the heap grow to about four times what is live before a full collection; a backfill
-// promotes garbage steadily (each page lives until it is written), so that was 100 MiB of
-// garbage at the peak. One and a half times, with 8 MB semi-spaces (package.json's sync:all
-// script), keeps a million-user run near 210 MiB for a few % more CPU (docs/benchmarks.md).
-// This one applies from the next collection on; the semi-space size must be given at start.
+// V8 lets the heap grow to several times what is live before a full collection, and a backfill
+// promotes garbage steadily (each page lives until it is written): growing by half instead keeps
+// a million-user run well under its memory goal for a little more CPU and no loss of speed, since
+// the rate limit sets the pace (docs/benchmarks.md, "V8 flags"). Set here, it applies however the
+// script is started, from the next collection on.
 setFlagsFromString("--heap-growing-percent=50");
 
 runCli(main);

@@ -1,14 +1,20 @@
 import type { ClerkUserFields } from "~/clerk/clerk-user";
+import { clerkAnswerMalformed, type ClerkError } from "~/clerk/clerk-errors.server";
 import type { UserPageQuery } from "./user-pages.server";
 
 /**
  * The backfill's plan: Clerk's users cut by `created_at` into ranges that do
  * not overlap and leave no gap, each walked with its own `starting_after`
  * cursor, so several pages can be in flight at once and every user is in
- * exactly one range. A range that turns out large is cut in two while it is
- * being walked: it keeps the part before the middle of what it has left, a new
- * range takes the rest. The last range has no upper end, so users who sign up
+ * exactly one range. The last range has no upper end, so users who sign up
  * during the run are in it.
+ *
+ * Ranges are cut by the number of users they are expected to hold, not by
+ * time: each full page says how densely users sit where the range is reading
+ * (users per millisecond), so a crowded span is cut into pieces of a chosen
+ * number of users in one step, however short it is. Users created in one
+ * millisecond cannot be cut apart by any created_at bound: their range's
+ * cursor walks them, one page after another.
  */
 export class CreatedAtRange {
   /** Users read from this range so far. */
@@ -22,13 +28,21 @@ export class CreatedAtRange {
    */
   private readonly tiedWithCursor = new Set<string>();
   private cursorGone = false;
+  /** Since the cursor was lost, no new user has come back yet: pages may still repeat users read before. */
+  private catchingUp = false;
   done = false;
+  /** Users read in full pages that all shared one millisecond: no created_at cut could part them. */
+  inOneMillisecond = 0;
+  /** Users per ms where the range reads next, as its latest full page showed; null before one. */
+  density: number | null = null;
 
   constructor(
     /** Inclusive, ms. */
     readonly from: number,
     /** Exclusive, ms; null = no upper end. */
     public to: number | null,
+    /** Users it is expected to hold before any page of it is read. */
+    private readonly planned: number,
   ) {}
 
   nextQuery(limit: number): UserPageQuery {
@@ -45,6 +59,7 @@ export class CreatedAtRange {
   /** The cursor's user was deleted: next time, start from its created_at instead. */
   loseCursor(): void {
     this.cursorGone = true;
+    this.catchingUp = true;
   }
 
   /**
@@ -53,13 +68,17 @@ export class CreatedAtRange {
    * from a lost cursor repeats the users tied with it).
    */
   accept(page: readonly ClerkUserFields[], limit: number): ClerkUserFields[] {
-    const wasFallback = this.cursorGone;
     this.cursorGone = false;
+    const catchingUp = this.catchingUp;
     const to = this.to;
     let users = to === null ? [...page] : page.filter((user) => user.clerkCreatedAt < to);
     const reachedEnd = page.length < limit || users.length < page.length;
-    if (!reachedEnd) this.expectProgress(page[page.length - 1], wasFallback);
-    if (wasFallback) users = users.filter((user) => !this.tiedWithCursor.has(user.clerkId));
+    if (!reachedEnd) {
+      this.expectProgress(page[page.length - 1], catchingUp);
+      this.density = densityOf(page);
+      if (page[0].clerkCreatedAt === page[page.length - 1].clerkCreatedAt) this.inOneMillisecond += page.length;
+    }
+    if (catchingUp) users = users.filter((user) => !this.tiedWithCursor.has(user.clerkId));
     const last = users.at(-1);
     if (last) {
       // Only the users tied with the new cursor matter: the page's tail that shares its created_at
@@ -70,11 +89,13 @@ export class CreatedAtRange {
       for (let i = tail; i < users.length; i++) this.tiedWithCursor.add(users[i].clerkId);
       this.cursor = { id: last.clerkId, createdAt: last.clerkCreatedAt };
     }
-    // A fallback page that held only already-read users still moves on: its last user becomes the cursor.
-    if (wasFallback && users.length === 0 && page.length > 0 && !reachedEnd) {
+    // A page that held only users read before the cursor was lost still moves on: its last user becomes the
+    // cursor, and the next page may repeat more of them, until a new user comes back.
+    if (catchingUp && users.length === 0 && page.length > 0 && !reachedEnd) {
       const last = page[page.length - 1];
       this.cursor = { id: last.clerkId, createdAt: last.clerkCreatedAt };
     }
+    if (users.length > 0) this.catchingUp = false;
     this.listed += users.length;
     if (reachedEnd) this.done = true;
     return users;
@@ -84,13 +105,13 @@ export class CreatedAtRange {
    * A full page must end past the cursor, or the next page would be asked from
    * the same place: a Clerk that ignores `starting_after` would be walked for ever.
    */
-  private expectProgress(last: ClerkUserFields, wasFallback: boolean): void {
+  private expectProgress(last: ClerkUserFields, catchingUp: boolean): void {
     const cursor = this.cursor;
     if (!cursor) return;
     const before = last.clerkCreatedAt < cursor.createdAt;
     // After a lost cursor the page starts again at the cursor's instant: users read there are expected back.
-    const readAlready = last.clerkId === cursor.id || (!wasFallback && this.tiedWithCursor.has(last.clerkId));
-    if (before || readAlready) throw new CursorDidNotMove(cursor.id);
+    const readAlready = last.clerkId === cursor.id || (!catchingUp && this.tiedWithCursor.has(last.clerkId));
+    if (before || readAlready) throw cursorDidNotMove(cursor.id);
   }
 
   /** Where the unread part starts (ms). */
@@ -98,56 +119,93 @@ export class CreatedAtRange {
     return this.cursor?.createdAt ?? this.from;
   }
 
-  /**
-   * Users probably still unread up to `to` or `openEnd`, at this range's own
-   * density so far or the instance's, whichever is higher: a range that has
-   * walked through quiet months may still hold a rush of sign-ups, and
-   * guessing high costs one extra request where guessing low leaves one
-   * range walked alone at the end.
-   */
-  estimatedRemaining(openEnd: number, overallDensity: number): number {
-    const end = this.to ?? Math.max(openEnd, this.position + 1);
-    const walked = this.position - this.from;
-    const own = this.listed >= 100 && walked > 0 ? this.listed / walked : 0;
-    const density = Math.max(own, overallDensity);
-    return (end - this.position) * density;
+  /** Where the unread part ends (ms): `to`, or for the open-ended range the newest user known at the start. */
+  end(openEnd: number): number {
+    return this.to ?? Math.max(openEnd, this.position + 1);
   }
 
-  /** Cuts off the second half of what is left as a new range; null when there is nothing to cut. */
-  split(openEnd: number): CreatedAtRange | null {
-    if (this.done) return null;
-    const start = this.position;
-    const end = this.to ?? Math.max(openEnd, start + 1);
-    const middle = start + Math.floor((end - start) / 2);
-    if (middle <= start || middle >= end) return null;
-    const rest = new CreatedAtRange(middle, this.to);
-    this.to = middle;
-    return rest;
+  /** Users probably still unread here: as many as its latest page's density gives over what is left, else as planned. */
+  expectedRemaining(openEnd: number): number {
+    if (this.done) return 0;
+    if (this.density === null) return this.planned;
+    return (this.end(openEnd) - this.position) * this.density;
   }
+
+  /**
+   * Cuts the unread part at these instants (ascending, after `position`, before the end), each part
+   * expected to hold `usersEach`: this range keeps what comes before the first, and a new range starts at
+   * each, the last one taking the rest.
+   */
+  cutAt(instants: readonly number[], usersEach: number): CreatedAtRange[] {
+    const to = this.to;
+    const cuts = instants.filter((at) => at > this.position && (to === null || at < to));
+    if (this.done || cuts.length === 0) return [];
+    const pieces = cuts.map((at, i) => new CreatedAtRange(at, cuts[i + 1] ?? to, usersEach));
+    this.to = cuts[0];
+    return pieces;
+  }
+}
+
+/**
+ * Users per ms over the second half of a full page: the part nearest the cursor, so a page that runs from a
+ * quiet stretch into a rush reports the rush. Users sharing one millisecond count as that millisecond.
+ */
+function densityOf(page: readonly ClerkUserFields[]): number {
+  const half = Math.floor(page.length / 2);
+  const span = page[page.length - 1].clerkCreatedAt - page[half].clerkCreatedAt;
+  return (page.length - half) / Math.max(1, span);
 }
 
 /** Clerk answered the page after a cursor with users already read: walking on would never end. */
-export class CursorDidNotMove extends Error {
-  override name = "CursorDidNotMove";
-  constructor(readonly cursor: string) {
-    super(
-      `Clerk answered the page after ${cursor} (starting_after) with users already read: ` +
-        "its cursor did not move, so the walk would never end.",
-    );
-  }
+function cursorDidNotMove(cursor: string): ClerkError {
+  return clerkAnswerMalformed(
+    `Clerk answered the page after ${cursor} (starting_after) with users already read: ` +
+      "its cursor did not move, so the walk would never end.",
+    { retryable: false },
+  );
 }
 
-/** `count` ranges of equal duration from `first` to `last` (inclusive), the last one open-ended. */
-export function initialRanges(first: number, last: number, count: number): CreatedAtRange[] {
+/**
+ * The first plan: ranges of equal duration from `first` to `last` (inclusive), the last one open-ended, each
+ * expected to hold an equal share of `total` users (all that is known before the first page). Between half
+ * of `maxRanges` and all of them, as many as make each range's share fall just short of whole pages: a range
+ * of exactly n pages costs n + 1 requests, the last one empty.
+ */
+export function planRanges(
+  first: number,
+  last: number,
+  total: number,
+  maxRanges: number,
+  pageSize: number,
+): CreatedAtRange[] {
   const span = last + 1 - first;
-  const n = Math.max(1, Math.min(count, span));
-  const width = Math.ceil(span / n);
+  const requestsFor = (n: number) => n * (Math.floor(total / n / pageSize) + 1);
+  // No more ranges than pages: a small instance would otherwise cost a request per empty range.
+  const most = Math.max(1, Math.min(maxRanges, Math.ceil(total / pageSize), span));
+  let count = most;
+  for (let n = most - 1; n >= Math.ceil(most / 2); n--) if (requestsFor(n) < requestsFor(count)) count = n;
+  const width = Math.ceil(span / count);
   const ranges: CreatedAtRange[] = [];
-  for (let i = 0; i < n; i++) {
-    const from = first + i * width;
-    if (from > last) break;
-    ranges.push(new CreatedAtRange(from, null));
-  }
+  for (let from = first; from <= last; from += width) ranges.push(new CreatedAtRange(from, null, total / count));
   for (let i = 0; i < ranges.length - 1; i++) ranges[i].to = ranges[i + 1].from;
   return ranges;
+}
+
+/**
+ * Cuts what `range` has left into at most `pieces` parts of about `users` users each, as the density of its
+ * latest page says, the last taking whatever lies beyond. Returns the new ranges; `range` keeps the first part.
+ */
+export function splitByExpectedUsers(
+  range: CreatedAtRange,
+  users: number,
+  pieces: number,
+  openEnd: number,
+): CreatedAtRange[] {
+  if (range.density === null) return [];
+  const start = range.position;
+  const end = range.end(openEnd);
+  const width = Math.max(1, Math.floor(users / range.density));
+  const cuts: number[] = [];
+  for (let at = start + width; at < end && cuts.length < pieces - 1; at += width) cuts.push(at);
+  return range.cutAt(cuts, users);
 }

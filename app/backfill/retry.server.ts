@@ -1,4 +1,4 @@
-import { ClerkApiError, isRetryableFailure, toClerkApiFailure } from "~/clerk/clerk-api.server";
+import { ClerkError, clerkTimeout, toClerkError } from "~/clerk/clerk-errors.server";
 import type { RequestRateLimiter } from "./rate-limiter.server";
 
 /**
@@ -8,7 +8,7 @@ import type { RequestRateLimiter } from "./rate-limiter.server";
  * 5xx, a timeout, a dropped connection or a malformed answer is retried with
  * backoff a bounded number of times; anything else (a bad key, a bad request)
  * stops at once, because asking again would get the same answer. Which is
- * which is decided in one place, `toClerkApiFailure`.
+ * which is decided in one place, `toClerkError` (app/clerk/clerk-errors.server.ts).
  */
 
 export interface RetryPolicy {
@@ -53,18 +53,6 @@ export type RetryEvent =
   | { kind: "rate_limited"; waitMs: number; retryAfterSeconds: number | null }
   | { kind: "retrying"; waitMs: number; attempt: number; maxAttempts: number; reason: string };
 
-/** A call that will not succeed by asking again; `message` says what to do. */
-export class ClerkCallFailed extends Error {
-  override name = "ClerkCallFailed";
-  constructor(
-    message: string,
-    readonly status: number | null,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-  }
-}
-
 export interface ClerkCallOptions {
   policy?: RetryPolicy;
   onRetry?: (event: RetryEvent) => void;
@@ -72,27 +60,6 @@ export interface ClerkCallOptions {
   limiter?: RequestRateLimiter;
   /** Aborted when the run is over: a call still in flight then fails as it is, without asking again. */
   signal?: AbortSignal;
-}
-
-/** What a tool tells the person running it when the failure is final. */
-function explain(failure: ReturnType<typeof toClerkApiFailure>): { reason: string; status: number | null } {
-  switch (failure.kind) {
-    case "not_found":
-      return {
-        reason: `Clerk answered 404: is CLERK_API_URL right?${failure.detail ? ` ${failure.detail}` : ""}`,
-        status: 404,
-      };
-    case "unavailable": {
-      const hint =
-        failure.status === 401 || failure.status === 403
-          ? " Check CLERK_SECRET_KEY (Clerk's dashboard → API keys)."
-          : "";
-      const detail = isRetryableFailure(failure) || !failure.detail ? "" : ` ${failure.detail}`;
-      return { reason: `${failure.message}${detail}${hint}`, status: failure.status };
-    }
-    default:
-      return { reason: failure.message, status: null };
-  }
 }
 
 /**
@@ -111,52 +78,57 @@ export async function callClerkWithRetry<T>(
   const wait = async (waiting: Promise<void> | undefined) => {
     if (options.signal && waiting) await untilAbortedOr(options.signal, waiting);
     else await waiting;
-    if (options.signal?.aborted) throw new ClerkCallFailed("The run was over before this call to Clerk.", null, false);
+    if (options.signal?.aborted) throw runOver();
   };
   for (;;) {
     attempt++;
     await wait(options.limiter?.acquire());
     try {
       return await withDeadline(call, policy.requestTimeoutMs, options.signal);
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      const failure = toClerkApiFailure(error);
-      if (failure.kind === "rate_limited") {
+    } catch (caught) {
+      if (options.signal?.aborted) throw caught;
+      const error = toClerkError(caught);
+      if (error.kind === "rate_limited") {
         // Waiting out a 429 is not a failure: it does not use up an attempt.
         attempt--;
         if (++rateLimitWaits > policy.maxRateLimitWaits) {
-          throw new ClerkCallFailed(
+          throw error.withMessage(
             `Clerk kept answering 429 (rate limited) ${policy.maxRateLimitWaits} times in a row.`,
-            429,
-            true,
           );
         }
-        const seconds = failure.retryAfterSeconds ?? policy.defaultRetryAfterSeconds;
+        const seconds = error.retryAfter ?? policy.defaultRetryAfterSeconds;
         if (seconds > policy.maxRetryAfterSeconds) {
-          throw new ClerkCallFailed(
+          throw error.withMessage(
             `Clerk asked to wait ${seconds.toLocaleString("en-US")} s before the next request (Retry-After), ` +
               `more than the ${policy.maxRetryAfterSeconds / 60} minutes a run waits.`,
-            429,
-            false,
+            { retryable: false },
           );
         }
         const waitMs = Math.max(0, seconds) * 1000;
         options.limiter?.pause(waitMs);
-        onRetry({ kind: "rate_limited", waitMs, retryAfterSeconds: failure.retryAfterSeconds });
+        onRetry({ kind: "rate_limited", waitMs, retryAfterSeconds: error.retryAfter });
         await wait(policy.sleep(waitMs));
         continue;
       }
       rateLimitWaits = 0;
-      const { reason, status } = explain(failure);
-      if (!isRetryableFailure(failure)) throw new ClerkCallFailed(reason, status, false);
-      if (attempt >= policy.maxAttempts) {
-        throw new ClerkCallFailed(`${reason} (gave up after ${attempt} attempts)`, status, true);
-      }
+      if (!error.retryable) throw error;
+      if (attempt >= policy.maxAttempts)
+        throw error.withMessage(`${error.message} (gave up after ${attempt} attempts)`);
       const waitMs = policy.backoffMs(attempt);
-      onRetry({ kind: "retrying", waitMs, attempt, maxAttempts: policy.maxAttempts, reason });
+      onRetry({ kind: "retrying", waitMs, attempt, maxAttempts: policy.maxAttempts, reason: error.message });
       await wait(policy.sleep(waitMs));
     }
   }
+}
+
+function runOver(): ClerkError {
+  return new ClerkError({
+    kind: "unavailable",
+    status: null,
+    retryable: false,
+    retryAfter: null,
+    message: "The run was over before this call to Clerk.",
+  });
 }
 
 /**
@@ -166,10 +138,7 @@ export async function callClerkWithRetry<T>(
  */
 function withDeadline<T>(call: (signal: AbortSignal) => Promise<T>, ms: number, run?: AbortSignal): Promise<T> {
   const attempt = new AbortController();
-  const timer = setTimeout(
-    () => attempt.abort(new ClerkApiError({ kind: "timeout", message: `Clerk did not answer within ${ms / 1000} s.` })),
-    ms,
-  );
+  const timer = setTimeout(() => attempt.abort(clerkTimeout(ms)), ms);
   const onRunOver = () => attempt.abort(run?.reason);
   if (run?.aborted) onRunOver();
   else run?.addEventListener("abort", onRunOver, { once: true });

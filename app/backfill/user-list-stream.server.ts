@@ -3,29 +3,33 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
+import { clerkApiVersionOfSdk } from "~/clerk/clerk-api.server";
 import { ElementTooLong, JsonArrayElements } from "./json-array-elements";
-import { ClerkAnswerMalformed, ClerkResponseError, type ClerkErrorEntry } from "~/clerk/clerk-errors.server";
+import {
+  clerkAnswerMalformed,
+  ClerkError,
+  clerkErrorFromAnswer,
+  type ClerkErrorEntry,
+} from "~/clerk/clerk-errors.server";
 
 /**
  * `GET /v1/users` for the backfill, over node:http, each user handed on as
  * its part of the body arrives. Everything else in the app calls Clerk through
  * the SDK; this one request is the exception because of its size: a page is
  * 500 users, about a megabyte, a hundred times a second at Clerk's production
- * limit. Through the SDK (fetch, then `res.json()`) a page cost ~20 ms of CPU
- * on a 2-core machine, twice the 10 ms the rate limit leaves per page; here it
- * costs ~3 ms (docs/benchmarks.md). The backfill's count goes through here too,
- * so that every request of a run is bounded and can be aborted, which fetch in
- * the SDK is not.
+ * limit. Read this way, never held as one string, a run at a million users
+ * takes a third less CPU and less memory than with `fetch` and `res.json()`
+ * (docs/benchmarks.md, "The page reader"). The backfill's count goes through
+ * here too, so that every request of a run is bounded and can be aborted,
+ * which fetch in the SDK is not.
  *
- * It sends what the SDK sends (the same URL, query casing, bearer key and
- * Clerk-API-Version; tests/tools/backfill-reads-pages-as-the-sdk-does.test.ts keeps
- * them equal) and turns an error answer into the SDK's error shape, so retries
- * and messages are decided in one place (`toClerkApiFailure`). It trusts no
- * answer's size: tests/tools/backfill-survives-a-hostile-clerk.test.ts.
+ * It sends what the SDK sends (the same URL, query casing, bearer key, and the
+ * Clerk-API-Version the installed SDK sends, asked of it at start:
+ * `clerkApiVersionOfSdk`; tests/tools/backfill-reads-pages-as-the-sdk-does.test.ts
+ * keeps them equal) and classifies an error answer as the SDK's would be
+ * (`clerkErrorFromAnswer`), so retries and messages are decided in one place.
+ * It trusts no answer's size: tests/tools/backfill-survives-a-hostile-clerk.test.ts.
  */
-
-/** The Backend API version the installed @clerk/backend sends (its SUPPORTED_BAPI_VERSION). */
-export const CLERK_API_VERSION = "2025-11-10";
 
 export interface ClerkApiAccess {
   secretKey: string;
@@ -100,7 +104,7 @@ export class ClerkUserListStream {
         // Reported below, with the other shapes that are not a count.
       }
       if (text === null || typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
-        throw new ClerkAnswerMalformed("Clerk's answer to /v1/users/count is not a count of users.");
+        throw clerkAnswerMalformed("Clerk's answer to /v1/users/count is not a count of users.");
       }
       return count;
     });
@@ -118,12 +122,13 @@ export class ClerkUserListStream {
    * request is destroyed at once (nothing more is read for it, its socket is not
    * reused), whether or not Clerk goes on sending.
    */
-  private get<R>(
+  private async get<R>(
     path: string,
     query: Query,
     signal: AbortSignal | undefined,
     read: (body: Readable, stop: () => boolean) => Promise<R>,
   ): Promise<R> {
+    const apiVersion = await clerkApiVersionOfSdk();
     const url = new URL(path, this.base);
     for (const [key, value] of Object.entries(query)) {
       for (const one of Array.isArray(value) ? value : [value]) {
@@ -163,7 +168,7 @@ export class ClerkUserListStream {
           agent: this.agent,
           headers: {
             Authorization: `Bearer ${this.access.secretKey}`,
-            "Clerk-API-Version": CLERK_API_VERSION,
+            "Clerk-API-Version": apiVersion,
             "User-Agent": "clerk-sync (sync:all)",
             Accept: "application/json",
             // Real Clerk compresses: 1 MB pages are ~100 KB on the wire. zlib works off the main thread.
@@ -188,9 +193,7 @@ export class ClerkUserListStream {
               finish,
             );
           } else if (!contentType.startsWith("application/json")) {
-            finish(
-              new ClerkAnswerMalformed(`Clerk answered ${path} with ${contentType || "no content type"}, not JSON.`),
-            );
+            finish(clerkAnswerMalformed(`Clerk answered ${path} with ${contentType || "no content type"}, not JSON.`));
           } else {
             read(decodedBody, stop).then((value) => finish(undefined, value), finish);
           }
@@ -257,7 +260,7 @@ function readUsers<T>(
     let invalid: { error: unknown } | undefined;
     const elements = new JsonArrayElements(
       (user) => {
-        if (++count > maxUsers) throw new ClerkAnswerMalformed(`Clerk sent more than ${maxUsers} users in one page.`);
+        if (++count > maxUsers) throw clerkAnswerMalformed(`Clerk sent more than ${maxUsers} users in one page.`);
         if (invalid) return;
         try {
           users.push(convert(user));
@@ -269,17 +272,17 @@ function readUsers<T>(
     );
     // The parser's own words may quote the body (a user's data): only the kind of fault is told.
     const malformed = (error: unknown) =>
-      error instanceof ClerkAnswerMalformed
+      error instanceof ClerkError
         ? error
         : error instanceof ElementTooLong
-          ? new ClerkAnswerMalformed(`Clerk sent a user over ${MAX_USER_BYTES / MiB} MiB of JSON: not a user.`)
-          : new ClerkAnswerMalformed("Clerk sent a page of users that is not valid JSON.");
+          ? clerkAnswerMalformed(`Clerk sent a user over ${MAX_USER_BYTES / MiB} MiB of JSON: not a user.`)
+          : clerkAnswerMalformed("Clerk sent a page of users that is not valid JSON.");
     body.on("data", (chunk: Buffer) => {
       if (stop()) return;
       bytes += chunk.length;
       try {
         if (bytes > MAX_PAGE_BYTES) {
-          throw new ClerkAnswerMalformed(`Clerk sent a page of users over ${MAX_PAGE_BYTES / MiB} MiB: not a page.`);
+          throw clerkAnswerMalformed(`Clerk sent a page of users over ${MAX_PAGE_BYTES / MiB} MiB: not a page.`);
         }
         elements.push(decoder.write(chunk));
       } catch (error) {
@@ -302,7 +305,7 @@ function readUsers<T>(
 }
 
 /** The SDK's reading of an error answer: `errors` camel-cased, `Retry-After` as whole seconds. */
-function errorFrom(res: IncomingMessage, text: string): ClerkResponseError {
+function errorFrom(res: IncomingMessage, text: string): ClerkError {
   let errors: ClerkErrorEntry[] = [];
   try {
     const parsed = JSON.parse(text) as { errors?: unknown };
@@ -321,5 +324,5 @@ function errorFrom(res: IncomingMessage, text: string): ClerkResponseError {
     // Not Clerk's JSON (a proxy's HTML page): the status says enough.
   }
   const retryAfter = Number.parseInt(String(res.headers["retry-after"] ?? ""), 10);
-  return new ClerkResponseError(res.statusCode ?? 0, errors, Number.isNaN(retryAfter) ? undefined : retryAfter);
+  return clerkErrorFromAnswer(res.statusCode ?? 0, errors, Number.isNaN(retryAfter) ? undefined : retryAfter);
 }

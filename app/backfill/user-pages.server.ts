@@ -1,7 +1,7 @@
 import { ZodError } from "zod";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "~/clerk/clerk-user";
-import { callClerkWithRetry, ClerkCallFailed, type ClerkCallOptions } from "./retry.server";
-import { ClerkResponseError } from "~/clerk/clerk-errors.server";
+import { callClerkWithRetry, type ClerkCallOptions } from "./retry.server";
+import { clerkAnswerMalformed, ClerkError } from "~/clerk/clerk-errors.server";
 import type { ClerkUserListStream, ListedPage } from "./user-list-stream.server";
 
 export { CLERK_MAX_PAGE_SIZE } from "./user-list-stream.server";
@@ -60,16 +60,14 @@ export async function listClerkUsers(
 }
 
 /** One line saying what is wrong with the user, never its data. */
-function unreadableUser(error: unknown): ClerkCallFailed {
+function unreadableUser(error: unknown): ClerkError {
   const issue = error instanceof ZodError ? error.issues[0] : undefined;
   const where = issue ? ` (${issue.path.join(".") || "the user"}: ${issue.message})` : "";
-  return new ClerkCallFailed(`Clerk sent a user this app cannot read${where}.`, null, false);
+  return clerkAnswerMalformed(`Clerk sent a user this app cannot read${where}.`, { retryable: false });
 }
 
 function isCursorRejected(error: unknown): boolean {
-  return (
-    error instanceof ClerkResponseError && error.status === 422 && error.errors[0]?.meta?.paramName === "starting_after"
-  );
+  return error instanceof ClerkError && error.status === 422 && error.paramName === "starting_after";
 }
 
 /** `users.getCount()`, through the backfill's reader: bounded, and aborted when it times out. */

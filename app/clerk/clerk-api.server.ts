@@ -1,27 +1,15 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createClerkClient, type ClerkClient } from "@clerk/backend";
-import { isClerkAPIResponseError } from "@clerk/remix/errors";
 import { readClerkConfig, type ClerkConfig } from "~/env.server";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
-import { ClerkAnswerMalformed, ClerkResponseError } from "./clerk-errors.server";
+import { clerkTimeout, toClerkError } from "./clerk-errors.server";
 
 /**
  * The app's only door to Clerk's Backend API. It is the real SDK pointed at
  * `CLERK_API_URL`: Clerk in production, the offline stand-in in development and
- * tests. Errors come back as a small union the pages can explain.
+ * tests. Every failure comes back as a `ClerkError` (clerk-errors.server.ts).
  */
-
-export type ClerkApiFailure =
-  | { kind: "not_found"; message: string; detail?: string }
-  | { kind: "rate_limited"; message: string; retryAfterSeconds: number | null }
-  | { kind: "unavailable"; message: string; status: number | null; detail?: string }
-  | { kind: "timeout"; message: string };
-
-export class ClerkApiError extends Error {
-  constructor(readonly failure: ClerkApiFailure) {
-    super(failure.message);
-    this.name = "ClerkApiError";
-  }
-}
 
 let cachedClient: { key: string; client: ClerkClient } | undefined;
 
@@ -33,48 +21,16 @@ export function getClerkClient(config: Pick<ClerkConfig, "apiUrl" | "secretKey">
   return cachedClient.client;
 }
 
-export function toClerkApiFailure(error: unknown): ClerkApiFailure {
-  if (error instanceof ClerkApiError) return error.failure;
-  // A 200 that is not what was asked for (the backfill's reader): perhaps a proxy's fault, so worth asking again.
-  if (error instanceof ClerkAnswerMalformed) return { kind: "unavailable", message: error.message, status: null };
-  // The SDK's error, or the same answer read by the backfill's own page reader.
-  if (isClerkAPIResponseError(error) || error instanceof ClerkResponseError) {
-    // Clerk's own words (e.g. which key is wrong), for tools that print them; the pages use `message`.
-    const detail = error.errors[0]?.longMessage ?? error.errors[0]?.message;
-    if (error.status === 404) return { kind: "not_found", message: "Clerk has no such user.", detail };
-    if (error.status === 429) {
-      const retryAfterSeconds = typeof error.retryAfter === "number" ? error.retryAfter : null;
-      return { kind: "rate_limited", message: "Clerk is rate-limiting requests.", retryAfterSeconds };
-    }
-    return {
-      kind: "unavailable",
-      message: error.status ? `Clerk answered with an error (HTTP ${error.status}).` : "Clerk could not be reached.",
-      status: error.status ?? null,
-      detail,
-    };
-  }
-  return { kind: "unavailable", message: "Clerk could not be reached.", status: null };
-}
-
-/** Asking again can help: a 5xx, a timeout, a dropped connection (429s wait for Retry-After instead). */
-export function isRetryableFailure(failure: ClerkApiFailure): boolean {
-  if (failure.kind === "timeout") return true;
-  return failure.kind === "unavailable" && (failure.status === null || failure.status >= 500);
-}
-
-/** Rejects with a `timeout` failure when `promise` takes longer than `ms`. */
+/** Rejects with a `timeout` ClerkError when `promise` takes longer than `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ClerkApiError({ kind: "timeout", message: `Clerk did not answer within ${ms / 1000} s.` })),
-      ms,
-    );
+    timer = setTimeout(() => reject(clerkTimeout(ms)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** One user from Clerk, as the columns we store. Throws `ClerkApiError`. */
+/** One user from Clerk, as the columns we store. Throws `ClerkError`. */
 export async function fetchClerkUser(
   userId: string,
   config: ClerkConfig = readClerkConfig(),
@@ -83,6 +39,37 @@ export async function fetchClerkUser(
     const user = await withTimeout(getClerkClient(config).users.getUser(userId), config.apiTimeoutMs);
     return clerkUserToRow(clerkUserSchema.parse(user.raw));
   } catch (error) {
-    throw new ClerkApiError(toClerkApiFailure(error));
+    throw toClerkError(error);
   }
+}
+
+let sdkApiVersion: Promise<string> | undefined;
+
+/**
+ * The `Clerk-API-Version` the installed @clerk/backend sends, for the one request the app makes without it
+ * (the backfill's page reader) to send the same. The SDK does not export it, so it is asked once per process:
+ * a throwaway client counts users at a loopback listener, which reads the header and answers zero.
+ */
+export function clerkApiVersionOfSdk(): Promise<string> {
+  sdkApiVersion ??= new Promise<string>((resolve, reject) => {
+    const listener = createServer((req, res) => {
+      const version = req.headers["clerk-api-version"];
+      res.writeHead(200, { "content-type": "application/json", connection: "close" });
+      res.end('{"object":"total_count","total_count":0}');
+      listener.close();
+      if (typeof version === "string" && version !== "") resolve(version);
+      else reject(new Error("@clerk/backend sent no Clerk-API-Version header."));
+    });
+    listener.on("error", reject);
+    listener.listen(0, "127.0.0.1", () => {
+      const apiUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+      createClerkClient({ secretKey: "sk_test_asking_the_sdk_its_api_version", apiUrl })
+        .users.getCount()
+        .catch((error: unknown) => {
+          listener.close();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+    });
+  });
+  return sdkApiVersion;
 }

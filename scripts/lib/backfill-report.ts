@@ -132,6 +132,12 @@ export function formatSummary(summary: BackfillSummary, options: { prune: boolea
       `  ${summary.dryRun ? "would tombstone" : "tombstoned"}: ${shown.join(", ")}${more > 0 ? `, … and ${number(more)} more` : ""}`,
     );
   }
+  if (summary.inOneMillisecond) {
+    lines.push(
+      `  ${plural(summary.inOneMillisecond, "user")} shared a created_at millisecond with a page or more of others: ` +
+        "no created_at bound parts them, so one cursor read them a page at a time",
+    );
+  }
   if (summary.rateLimitWaits || summary.retries) {
     lines.push(
       `  (waited out ${plural(summary.rateLimitWaits, "rate limit")} and retried ${plural(summary.retries, "failed request")})`,

@@ -6,7 +6,7 @@ import {
   rateLimitForSecretKey,
   RequestRateLimiter,
 } from "~/backfill/rate-limiter.server";
-import { defaultConcurrency } from "~/backfill/backfill-users.server";
+import { defaultConcurrency } from "~/backfill/range-walk.server";
 
 describe("the backfill's client-side rate limiter", () => {
   it("takes Clerk's documented limits from the kind of secret key: sk_live_ production, sk_test_ development", () => {
@@ -59,5 +59,21 @@ describe("the backfill's client-side rate limiter", () => {
     now = 1004; // past the pause, and a token earned since
     await afterPause;
     expect(limiter.granted).toBe(6);
+  });
+
+  it("keeps an earlier, longer pause when a later, shorter 429 arrives", async () => {
+    let now = 0;
+    const limiter = new RequestRateLimiter({ requestsPerSecond: 1000, burst: 5 }, () => now);
+    limiter.pause(5000);
+    now = 100;
+    limiter.pause(1000); // would end at 1,100: the first pause, to 5,000, still holds
+    now = 4990;
+    let released = false;
+    const waiting = limiter.acquire().then(() => (released = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(released).toBe(false);
+    now = 5002; // past the first pause, and a token earned since
+    await waiting;
+    expect(released).toBe(true);
   });
 });

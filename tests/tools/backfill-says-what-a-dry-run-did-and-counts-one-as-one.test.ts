@@ -80,11 +80,8 @@ describe("the report counts one as one", () => {
     prunedIds: [],
     rateLimitWaits: 1,
     retries: 1,
+    inOneMillisecond: 0,
     elapsedMs: 1000,
-    requests: 4,
-    ranges: 1,
-    concurrency: 1,
-    requestsPerSecond: 9.8,
     ...overrides,
   });
 
@@ -95,6 +92,10 @@ describe("the report counts one as one", () => {
         "  (waited out 1 rate limit and retried 1 failed request)\n",
     );
     expect(formatSummary(summary({ dryRun: true }), { prune: false })).toMatch(/^Dry run: read 1 user from Clerk in/);
+    expect(formatSummary(summary({ inOneMillisecond: 500 }), { prune: false })).toContain(
+      "  500 users shared a created_at millisecond with a page or more of others: no created_at bound parts them, " +
+        "so one cursor read them a page at a time\n",
+    );
     expect(formatSummary(summary({ listed: 2, pages: 2, rateLimitWaits: 2, retries: 0 }), { prune: false })).toMatch(
       /^Synced 2 users from Clerk in 1\.0 s \(2 users\/s, 2 pages\)\.\n[^]*\(waited out 2 rate limits and retried 0 failed requests\)\n$/,
     );

@@ -5,6 +5,7 @@ import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import { getDb } from "~/db/db.server";
 import { tombstoneUserFromClerk, upsertUserFromClerk } from "~/db/user-writer.server";
 import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
+import { formatSummary } from "../../scripts/lib/backfill-report";
 import { clerkUsersAsRows, clerkFor, liveRows, recordingRetryPolicy, UNLIMITED } from "./support";
 
 let standIn: ClerkStandIn;
@@ -13,11 +14,21 @@ let stopWatching = () => {};
 
 /** Every Backend API request as the stand-in sees it: how many at once, and which statuses. */
 function watchRequests() {
-  const seen = { inFlight: 0, maxInFlight: 0, statuses: [] as number[] };
+  const seen = {
+    inFlight: 0,
+    maxInFlight: 0,
+    statuses: [] as number[],
+    /** The most in flight at once after `answered` requests had been answered. */
+    maxInFlightAfter(answered: number) {
+      return Math.max(0, ...this.samples.filter((sample) => sample.answered >= answered).map((s) => s.inFlight));
+    },
+    samples: [] as { answered: number; inFlight: number }[],
+  };
   stopWatching = standIn.observeBackendApi((event) => {
     if (event.phase === "received") {
       seen.inFlight++;
       seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+      seen.samples.push({ answered: seen.statuses.length, inFlight: seen.inFlight });
     } else {
       seen.inFlight--;
       seen.statuses.push(event.status);
@@ -57,7 +68,7 @@ afterAll(async () => {
 });
 
 describe("the backfill walks created_at ranges at once", () => {
-  it("has several pages in flight, splits the crowded ranges, and hands every user to the writer exactly once", async () => {
+  it("has several pages in flight, cuts the crowded range for every slot, and hands every user to the writer exactly once", async () => {
     const requests = watchRequests();
     const listings = countListings();
     const summary = await backfillUsersFromClerk({
@@ -75,8 +86,10 @@ describe("the backfill walks created_at ranges at once", () => {
     expect([...listings.times.values()].every((times) => times === 1)).toBe(true);
     // More than the two a single getUserList sends at once (the list and its count).
     expect(requests.maxInFlight).toBeGreaterThanOrEqual(3);
-    // Six equal slices of the year leave the last one holding 5,000 users: it had to be split.
-    expect(summary.ranges).toBeGreaterThan(6);
+    // Equal slices of the year leave the last one holding the rush's 5,000 users, 50 of the 60 pages: read
+    // alone it would have one request out at a time once the year's ten pages are in. Cut by its density,
+    // every slot shares it.
+    expect(requests.maxInFlightAfter(30)).toBe(6);
     expect(liveRows(db())).toEqual(clerk);
   });
 
@@ -144,6 +157,40 @@ describe("the backfill walks created_at ranges at once", () => {
   });
 });
 
+describe("users created in one millisecond", () => {
+  it("are read once each by one cursor, page after page, and the run says so", async () => {
+    const pile = await startClerkStandIn({ port: 0, latency: "5ms±2" });
+    try {
+      const now = Date.now();
+      const before = generateUsers({ count: 300, now: now - 60_000, emailPrefix: "before" });
+      const stamped = generateUsers({ count: 700, now, emailPrefix: "import" }).map((user) => ({
+        ...user,
+        created_at: now - 30_000,
+        updated_at: now - 30_000,
+      }));
+      pile.store.seed([...before, ...stamped]);
+      const listings = countListings();
+      const summary = await backfillUsersFromClerk({
+        clerk: clerkFor(pile),
+        db: db(),
+        limiter: UNLIMITED,
+        concurrency: 6,
+        pageSize: 100,
+        onPage: listings.onPage,
+      });
+      expect(listings.times.size).toBe(1_000);
+      expect([...listings.times.values()].every((times) => times === 1)).toBe(true);
+      // Seven pages of the pile; the page that runs into it may start before it.
+      expect(summary.inOneMillisecond).toBeGreaterThanOrEqual(600);
+      expect(formatSummary(summary, { prune: false })).toContain(
+        `${summary.inOneMillisecond} users shared a created_at millisecond with a page or more of others`,
+      );
+    } finally {
+      await pile.close();
+    }
+  });
+});
+
 describe("the backfill against Clerk's rate limit", () => {
   it("provokes no 429 when its limiter matches the instance's limit", async () => {
     const limit = { requests: 40, windowSeconds: 2 };
@@ -156,7 +203,8 @@ describe("the backfill against Clerk's rate limit", () => {
         limiter: limiterSettingsFor({ kind: "custom", ...limit }),
         pageSize: 100,
       });
-      expect(atTheLimit.requests).toBeGreaterThan(limit.requests);
+      // More requests than the limit allows at once, all let out under it.
+      expect(atTheLimit.pages).toBeGreaterThan(limit.requests);
       expect(atTheLimit).toMatchObject({ listed: 5_000, rateLimitWaits: 0 });
       expect(limited.rateLimit!.rejected).toBe(0);
     } finally {

@@ -50,5 +50,19 @@ export function tableSnapshot(db: AppDatabase): string {
   return JSON.stringify(db.$client.prepare("select * from users order by id").all());
 }
 
+/** Backend API requests the stand-in receives, from now until `stop()`. */
+export function countBackendRequests(standIn: ClerkStandIn) {
+  let received = 0;
+  const stop = standIn.observeBackendApi((event) => {
+    if (event.phase === "received") received++;
+  });
+  return {
+    get received() {
+      return received;
+    },
+    stop,
+  };
+}
+
 /** Far above the stand-in's speed: the tests that are not about the rate limit do not wait for it. */
 export const UNLIMITED: LimiterSettings = { requestsPerSecond: 10_000, burst: 1_000 };

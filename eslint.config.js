@@ -9,7 +9,17 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["build/", "public/build/", ".cache/", "node_modules/", "test-results/", "data/", "**/*.d.ts"],
+    ignores: [
+      "build/",
+      "public/build/",
+      ".cache/",
+      ".stryker-tmp/",
+      "reports/",
+      "node_modules/",
+      "test-results/",
+      "data/",
+      "**/*.d.ts",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

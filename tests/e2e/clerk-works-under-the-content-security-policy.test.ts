@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { expectProfileToShow, signInWithClerkForm } from "./support/pages";
+import { expect, test } from "@playwright/test";
+import { expectProfileToShow, signInWithClerkForm, watchForCspViolations } from "./support/pages";
 import { createUser, uniqueEmail, waitForDeliveries, world } from "./support/world";
 
 /**
@@ -9,26 +9,8 @@ import { createUser, uniqueEmail, waitForDeliveries, world } from "./support/wor
  * reported by the browser.
  */
 
-/** Every CSP violation the browser reports, from the console and from the DOM event. */
-async function watchForViolations(page: Page): Promise<string[]> {
-  const violations: string[] = [];
-  page.on("console", (message) => {
-    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(message.text()))
-      violations.push(message.text());
-  });
-  await page.exposeFunction("__reportCspViolation", (text: string) => violations.push(text));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (event) => {
-      (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
-        `${event.violatedDirective} blocked ${event.blockedURI}`,
-      );
-    });
-  });
-  return violations;
-}
-
 test("sign-in, the profile and the UserButton work under the CSP, with no violation", async ({ page }) => {
-  const violations = await watchForViolations(page);
+  const violations = await watchForCspViolations(page);
   const user = await createUser({ firstName: "Csp" });
   await waitForDeliveries();
 
@@ -51,7 +33,7 @@ test("sign-in, the profile and the UserButton work under the CSP, with no violat
 });
 
 test("sign-up works under the CSP, with no violation", async ({ page }) => {
-  const violations = await watchForViolations(page);
+  const violations = await watchForCspViolations(page);
   const email = uniqueEmail();
   await page.goto(`${world().appUrl}/sign-up`);
   await page.getByLabel(/email address/i).fill(email);
@@ -65,7 +47,7 @@ test("sign-up works under the CSP, with no violation", async ({ page }) => {
 test("the policy is enforced: an injected inline script and a foreign image are refused and reported", async ({
   page,
 }) => {
-  const violations = await watchForViolations(page);
+  const violations = await watchForCspViolations(page);
   await page.goto(`${world().appUrl}/`);
   await page.evaluate(() => {
     const script = document.createElement("script");

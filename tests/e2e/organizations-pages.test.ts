@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { expectPageReady, openProfile, profileField, screenshot } from "./support/pages";
+import { expectPageReady, openProfile, profileField, screenshot, watchForCspViolations } from "./support/pages";
 import { control, createUser, signIn, waitForDeliveries, world, type TestUser } from "./support/world";
 
 /**
@@ -41,24 +41,6 @@ async function expectNotFound(page: Page, path: string) {
   const response = await page.goto(`${world().appUrl}${path}`);
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
-}
-
-/** Every Content-Security-Policy violation the browser reports while Clerk's organization components work. */
-async function watchForCspViolations(page: Page): Promise<string[]> {
-  const violations: string[] = [];
-  page.on("console", (message) => {
-    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(message.text()))
-      violations.push(message.text());
-  });
-  await page.exposeFunction("__reportCspViolation", (text: string) => violations.push(text));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (event) => {
-      (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
-        `${event.violatedDirective} blocked ${event.blockedURI}`,
-      );
-    });
-  });
-  return violations;
 }
 
 async function signedInPage(browser: Browser, user: TestUser) {

@@ -276,3 +276,74 @@ export function tombstoneClerkMembership(
   else tombstoneLiveMemberships(tx, eq(organizationMemberships.clerkId, incoming.clerkId), source, now);
   return { outcome, clerkId: incoming.clerkId, organization: organizationResult };
 }
+
+/**
+ * Sync and the backfill read Clerk's full current list: a stored live membership
+ * it does not list has ended in Clerk, so it becomes a tombstone. Ids listed are
+ * kept whatever their state; returns the ids tombstoned now.
+ */
+function tombstoneUnlistedMemberships(
+  tx: WriteTransaction,
+  which: ReturnType<typeof eq>,
+  listedClerkIds: ReadonlySet<string>,
+  source: SyncSource,
+  now: number,
+): string[] {
+  const unlisted = tx
+    .select({ clerkId: organizationMemberships.clerkId })
+    .from(organizationMemberships)
+    .where(and(which, isNull(organizationMemberships.deletedAt)))
+    .all()
+    .map((row) => row.clerkId)
+    .filter((clerkId) => !listedClerkIds.has(clerkId));
+  for (const clerkId of unlisted) tombstoneMembershipById(tx, clerkId, source, now);
+  return unlisted;
+}
+
+/** "Sync User Data": the user's live memberships Clerk no longer lists. */
+export function tombstoneMembershipsOfUserExcept(
+  tx: WriteTransaction,
+  userClerkId: string,
+  listedClerkIds: ReadonlySet<string>,
+  source: SyncSource,
+  now: number = Date.now(),
+): string[] {
+  return tombstoneUnlistedMemberships(
+    tx,
+    eq(organizationMemberships.userClerkId, userClerkId),
+    listedClerkIds,
+    source,
+    now,
+  );
+}
+
+/** "Sync organization": the organization's live memberships Clerk no longer lists. */
+export function tombstoneMembershipsOfOrganizationExcept(
+  tx: WriteTransaction,
+  organizationClerkId: string,
+  listedClerkIds: ReadonlySet<string>,
+  source: SyncSource,
+  now: number = Date.now(),
+): string[] {
+  return tombstoneUnlistedMemberships(
+    tx,
+    eq(organizationMemberships.organizationClerkId, organizationClerkId),
+    listedClerkIds,
+    source,
+    now,
+  );
+}
+
+/** One membership id Clerk no longer has (prune, Sync): no payload to carry, so only the id. */
+export function tombstoneMembershipById(
+  tx: WriteTransaction,
+  clerkId: string,
+  source: SyncSource,
+  now: number = Date.now(),
+): "deleted" | "already_deleted" | "unknown" {
+  const existing = findMembership(tx, clerkId);
+  if (!existing) return "unknown";
+  if (existing.deletedAt !== null) return "already_deleted";
+  tombstoneLiveMemberships(tx, eq(organizationMemberships.clerkId, clerkId), source, now);
+  return "deleted";
+}

@@ -13,6 +13,14 @@ import { z } from "zod";
 // Clerk's full rate (docs/benchmarks.md#why-the-backfills-code-is-as-it-is).
 // clerkUserToRow fills the defaults.
 const optionalText = z.string().nullish();
+// Clerk's metadata is any JSON object; stored as JSON text. A predicate rather than z.record (as organizations have):
+// on parsed JSON, whose keys are strings, it is the same check without visiting every key, and every user the
+// backfill reads pays for it (docs/benchmarks.md#the-whole-user-and-the-backfill).
+const metadata = z
+  .custom<Record<string, unknown> | null>(
+    (value) => value === null || (typeof value === "object" && !Array.isArray(value)),
+  )
+  .optional();
 
 const emailAddressSchema = z.object({
   id: z.string(),
@@ -29,6 +37,11 @@ export const clerkUserSchema = z.object({
   username: optionalText,
   image_url: optionalText,
   profile_image_url: optionalText,
+  public_metadata: metadata,
+  private_metadata: metadata,
+  last_sign_in_at: z.number().int().nonnegative().nullish(),
+  banned: z.boolean().nullish(),
+  external_id: optionalText,
   created_at: z.number().int().nonnegative(),
   updated_at: z.number().int().nonnegative(),
 });
@@ -65,6 +78,11 @@ export interface ClerkUserFields {
   lastName: string | null;
   username: string | null;
   imageUrl: string | null;
+  publicMetadata: string | null;
+  privateMetadata: string | null;
+  lastSignInAt: number | null;
+  banned: boolean | null;
+  externalId: string | null;
   clerkCreatedAt: number;
   clerkUpdatedAt: number;
 }
@@ -75,6 +93,8 @@ export function primaryEmailOf(user: ClerkUserPayload): string | null {
   return primary?.email_address ?? null;
 }
 
+const jsonText = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
 export function clerkUserToRow(user: ClerkUserPayload): ClerkUserFields {
   return {
     clerkId: user.id,
@@ -83,6 +103,11 @@ export function clerkUserToRow(user: ClerkUserPayload): ClerkUserFields {
     lastName: user.last_name ?? null,
     username: user.username ?? null,
     imageUrl: user.image_url ?? user.profile_image_url ?? null,
+    publicMetadata: jsonText(user.public_metadata),
+    privateMetadata: jsonText(user.private_metadata),
+    lastSignInAt: user.last_sign_in_at ?? null,
+    banned: user.banned ?? null,
+    externalId: user.external_id ?? null,
     clerkCreatedAt: user.created_at,
     clerkUpdatedAt: user.updated_at,
   };

@@ -21,6 +21,14 @@ export const users = sqliteTable(
     lastName: text("last_name"),
     username: text("username"),
     imageUrl: text("image_url"),
+    // JSON text, as Clerk sent it, like organizations'.
+    publicMetadata: text("public_metadata"),
+    privateMetadata: text("private_metadata"),
+    // ms.
+    lastSignInAt: integer("last_sign_in_at"),
+    // Nullable, no default: a row from before this column has not heard from Clerk, and false would say it had.
+    banned: integer("banned", { mode: "boolean" }),
+    externalId: text("external_id"),
     clerkCreatedAt: integer("clerk_created_at"),
     // Clerk's own `updated_at` (ms): the only clock used to order writes.
     clerkUpdatedAt: integer("clerk_updated_at"),

@@ -1,4 +1,4 @@
-import { eq, getTableColumns, type SQL } from "drizzle-orm";
+import { eq, getTableColumns, type Column, type SQL } from "drizzle-orm";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { getDb, preparedQueries, sqlPlaceholder, type AppDatabase, type QueryRunner } from "./db.server";
 import { users, type SyncSource, type UserRow } from "./schema";
@@ -191,11 +191,18 @@ export function writeClerkUsers(
   return results;
 }
 
-/** The rows' values in UPSERTED_COLUMNS order, one row after another. */
+// Drizzle hands a placeholder's value to SQLite as it is, past the column's encoder, so a column with a mode
+// (`integer(…, { mode: "boolean" })`: true → 1) is encoded here, as Drizzle encodes it in a plain insert.
+const ENCODERS: readonly Column[] = CLERK_COLUMNS.map((column) => getTableColumns(users)[column]);
+
+/** The rows' values in UPSERTED_COLUMNS order, one row after another, as SQLite takes them. */
 function upsertedValues(rows: readonly ClerkUserFields[], now: number, source: SyncSource): Record<string, unknown> {
   const values: unknown[] = [];
   for (const row of rows) {
-    for (const column of CLERK_COLUMNS) values.push(row[column]);
+    for (let c = 0; c < CLERK_COLUMNS.length; c++) {
+      const value = row[CLERK_COLUMNS[c]];
+      values.push(value === null ? null : ENCODERS[c].mapToDriverValue(value));
+    }
     values.push(now, source);
   }
   return values as unknown as Record<string, unknown>;

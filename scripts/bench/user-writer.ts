@@ -29,6 +29,12 @@ const user = (n: number, clerkUpdatedAt: number, firstName: string): ClerkUserFi
   lastName: "Lovelace",
   username: `u${n}`,
   imageUrl: `https://img.example.com/${n}.png`,
+  // As the stand-in serves a user who never signed in.
+  publicMetadata: "{}",
+  privateMetadata: "{}",
+  lastSignInAt: null,
+  banned: false,
+  externalId: null,
   clerkCreatedAt: T + n,
   clerkUpdatedAt,
 });

@@ -8,7 +8,7 @@ import { copyProject, type ProjectCopy } from "../support/project-copy";
 
 /**
  * Adding a column to `users` means editing the schema and the payload mapping,
- * and nothing else. In a copy of the project, `external_id` is added to
+ * and nothing else. In a copy of the project, Clerk's `locale` is added to
  * app/db/schema.ts and app/clerk/clerk-user.ts only, and a migration generated:
  * the app still type-checks (no error the unedited copy does not have), and every
  * door writes the new column, notices a change in it, and erases it on deletion.
@@ -57,15 +57,11 @@ describe("a column added to users", () => {
   it("needs the schema and the payload mapping only: the app type-checks, and every door writes, compares and erases it", async () => {
     const before = await typeErrors();
 
-    addLine("app/db/schema.ts", '    username: text("username"),\n', '    externalId: text("external_id"),\n');
-    addLine("app/clerk/clerk-user.ts", "  username: optionalText,\n", "  external_id: optionalText,\n");
-    addLine("app/clerk/clerk-user.ts", "  username: string | null;\n", "  externalId: string | null;\n");
-    addLine(
-      "app/clerk/clerk-user.ts",
-      "    username: user.username ?? null,\n",
-      "    externalId: user.external_id ?? null,\n",
-    );
-    await run("npx", ["drizzle-kit", "generate", "--name", "external_id"], { cwd: copy.dir });
+    addLine("app/db/schema.ts", '    username: text("username"),\n', '    locale: text("locale"),\n');
+    addLine("app/clerk/clerk-user.ts", "  username: optionalText,\n", "  locale: optionalText,\n");
+    addLine("app/clerk/clerk-user.ts", "  username: string | null;\n", "  locale: string | null;\n");
+    addLine("app/clerk/clerk-user.ts", "    username: user.username ?? null,\n", "    locale: user.locale ?? null,\n");
+    await run("npx", ["drizzle-kit", "generate", "--name", "locale"], { cwd: copy.dir });
 
     expect(await typeErrors()).toEqual(before);
 
@@ -76,17 +72,17 @@ describe("a column added to users", () => {
     const found = JSON.parse(stdout.trim().split("\n").at(-1)!);
     expect(found.webhook).toEqual({
       created: { ok: true, outcome: "created" },
-      afterCreate: "ext-webhook",
+      afterCreate: "fr-FR",
       changed: { ok: true, outcome: "updated" },
-      afterChange: "ext-changed",
+      afterChange: "de-DE",
       deleted: { ok: true, outcome: "deleted" },
       afterDelete: null,
     });
     expect(found.sync).toEqual({
-      stored: "ext-sync-2",
-      syncChange: { outcome: "updated", clerkId: expect.any(String), changedFields: ["externalId"] },
-      message: "External id updated.",
+      stored: "en-GB",
+      syncChange: { outcome: "updated", clerkId: expect.any(String), changedFields: ["locale"] },
+      message: "Locale updated.",
     });
-    expect(found.page).toEqual(Array.from({ length: 150 }, (_, i) => `ext-page-${i}`));
+    expect(found.page).toEqual(Array.from({ length: 150 }, (_, i) => `x-page-${i}`));
   });
 });

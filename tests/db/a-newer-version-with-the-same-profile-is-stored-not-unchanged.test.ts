@@ -4,26 +4,26 @@ import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { getDb } from "~/db/db.server";
 import { upsertUserFromClerk, upsertUsersFromClerk } from "~/db/user-writer.server";
 import { syncUserFromClerk } from "~/sync/sync-user.server";
+import { clerkUserFields } from "../support/clerk-user-fields";
 import { userRow } from "../support/db";
 
 /**
  * "Unchanged" means the same profile *and* the same version. Clerk moves
- * `updated_at` for changes the app does not store (a password, metadata): the
+ * `updated_at` for changes the app does not store (a password, unsafe metadata): the
  * newer version must still be stored, or the ordering key falls behind Clerk and
  * a delivery of the older version could later count as news.
  */
 
 const T = Date.now() - 60_000;
-const user = (clerkUpdatedAt: number, clerkCreatedAt = T - 1_000): ClerkUserFields => ({
-  clerkId: "user_same_profile",
-  email: "same@example.com",
-  firstName: "Ada",
-  lastName: "Lovelace",
-  username: null,
-  imageUrl: null,
-  clerkCreatedAt,
-  clerkUpdatedAt,
-});
+const user = (clerkUpdatedAt: number, clerkCreatedAt = T - 1_000): ClerkUserFields =>
+  clerkUserFields({
+    clerkId: "user_same_profile",
+    email: "same@example.com",
+    firstName: "Ada",
+    lastName: "Lovelace",
+    clerkCreatedAt,
+    clerkUpdatedAt,
+  });
 
 describe("the same profile at a newer version", () => {
   it("is updated with no changed fields, one user at a time and in a page; the same version again is unchanged", () => {
@@ -59,7 +59,7 @@ describe("Sync User Data after Clerk changed something the app does not store", 
   it("says the profile was refreshed, and stores Clerk's newer updated_at", async () => {
     const [seeded] = standIn.store.seed([{ email_address: ["grace@example.com"], first_name: "Grace" }]);
     expect((await syncUserFromClerk(seeded.id)).message).toBe("Profile imported from Clerk.");
-    const changed = standIn.store.update(seeded.id, { public_metadata: { plan: "pro" } });
+    const changed = standIn.store.update(seeded.id, { unsafe_metadata: { theme: "dark" } });
     expect(changed.updated_at).toBeGreaterThan(seeded.updated_at);
 
     expect(await syncUserFromClerk(seeded.id)).toEqual({

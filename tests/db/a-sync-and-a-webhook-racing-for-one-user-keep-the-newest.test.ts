@@ -3,11 +3,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import { openDatabase } from "~/db/db.server";
-import { upsertUserFromClerk } from "~/db/user-writer.server";
+import { users } from "~/db/schema";
+import { CLERK_COLUMNS, upsertUserFromClerk } from "~/db/user-writer.server";
 import { ROOT } from "../support/app-server";
 
 /**
@@ -111,15 +113,10 @@ describe("a Sync and a webhook for the same user, racing on two connections", ()
     expect(newest.firstName).toBe(`Round ${ROUNDS}`);
     const check = new Database(databasePath, { readonly: true });
     try {
-      expect(
-        check
-          .prepare(
-            `select clerk_id as clerkId, email, first_name as firstName, last_name as lastName, username,
-                    image_url as imageUrl, clerk_created_at as clerkCreatedAt, clerk_updated_at as clerkUpdatedAt
-               from users`,
-          )
-          .all(),
-      ).toEqual([newest]);
+      const rows = drizzle(check).select().from(users).all();
+      expect(rows.map((row) => Object.fromEntries(CLERK_COLUMNS.map((column) => [column, row[column]])))).toEqual([
+        newest,
+      ]);
     } finally {
       check.close();
     }

@@ -12,6 +12,7 @@ import {
   upsertUsersFromClerk,
 } from "~/db/user-writer.server";
 import { processClerkWebhook } from "~/webhook/handle-webhook.server";
+import { clerkUserFields } from "../support/clerk-user-fields";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";
 
 /**
@@ -29,16 +30,8 @@ let db: AppDatabase;
 let other: Database.Database;
 
 const T = Date.now() - 60_000;
-const user = (clerkId: string): ClerkUserFields => ({
-  clerkId,
-  email: `${clerkId}@example.com`,
-  firstName: "Ada",
-  lastName: null,
-  username: null,
-  imageUrl: null,
-  clerkCreatedAt: T,
-  clerkUpdatedAt: T,
-});
+const user = (clerkId: string): ClerkUserFields =>
+  clerkUserFields({ clerkId, email: `${clerkId}@example.com`, firstName: "Ada", clerkCreatedAt: T, clerkUpdatedAt: T });
 const delivered = clerkUser();
 const delivery = JSON.stringify(clerkEvent("user.created", delivered));
 const deliveryHeaders = signBody(delivery, { svixId: "msg_immediate" });

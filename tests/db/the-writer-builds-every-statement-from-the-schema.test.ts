@@ -37,15 +37,26 @@ function distinctUser(i: number, version: number): ClerkUserFields {
     if (WRITER_OWNED.includes(key)) return;
     if (key === "clerkId") values[key] = `user_${String(i).padStart(4, "0")}`;
     else if (columns[key].dataType === "number") values[key] = T + i * 1_000 + c * 10 + version;
+    // Two values only: alternating with the user and the version, so a write that skips the column shows.
+    else if (columns[key].dataType === "boolean") values[key] = (i + version) % 2 === 0;
     else values[key] = `${columns[key].name} of ${i}, v${version}`;
   });
   return values as unknown as ClerkUserFields;
 }
 
+/** A value as SQLite holds it (a boolean column holds 0 or 1). */
+const asSqlite = (key: Key, value: unknown) => (value === null ? null : columns[key].mapToDriverValue(value as never));
+/** A value as the writer takes it, from what SQLite holds. */
+const fromSqlite = (key: Key, value: unknown) =>
+  value === null ? null : columns[key].mapFromDriverValue(value as never);
+/** Another value of the column's type than `value`. */
+const changedValue = (key: Key, value: unknown) =>
+  columns[key].dataType === "boolean" ? !value : `${String(value)}, changed`;
+
 /** The row that `fields` must leave, column by column, under the names outside tools read. */
 function expectedRow(id: number, fields: ClerkUserFields) {
   const row: Record<string, unknown> = { id, deleted_at: null, synced_at: NOW, sync_source: "backfill" };
-  for (const key of CLERK_COLUMNS) row[columns[key].name] = fields[key];
+  for (const key of CLERK_COLUMNS) row[columns[key].name] = asSqlite(key, fields[key]);
   return row;
 }
 
@@ -105,13 +116,13 @@ describe("the user writer", () => {
     for (const key of profile) {
       const current = db.$client.prepare("select * from users").get() as Record<string, unknown>;
       const asStored = Object.fromEntries(
-        CLERK_COLUMNS.map((k) => [k, current[columns[k].name]]),
+        CLERK_COLUMNS.map((k) => [k, fromSqlite(k, current[columns[k].name])]),
       ) as unknown as ClerkUserFields;
-      const changed = { ...asStored, [key]: `${String(asStored[key])}, changed` };
+      const changed = { ...asStored, [key]: changedValue(key, asStored[key]) };
       // Same version, one column different: still written, as Clerk's current state.
       expect(upsertUserFromClerk(changed, "backfill", db)).toMatchObject({ outcome: "updated", changedFields: [key] });
       expect((db.$client.prepare("select * from users").get() as Record<string, unknown>)[columns[key].name]).toBe(
-        changed[key],
+        asSqlite(key, changed[key]),
       );
     }
   });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { openDatabase, type AppDatabase } from "~/db/db.server";
 import { MAX_CLOCK_SKEW_MS, tombstoneClerkUser, upsertUsersFromClerk, writeClerkUser } from "~/db/user-writer.server";
+import { clerkUserFields } from "../support/clerk-user-fields";
 
 /**
  * The backfill writes pages (one read for the page, new users 100 rows a
@@ -22,16 +23,14 @@ afterEach(() => {
 
 const T = Date.now() - 60_000;
 function user(id: string, updatedAt: number, firstName: string | null = "Ada"): ClerkUserFields {
-  return {
+  return clerkUserFields({
     clerkId: id,
     email: `${id}@example.com`,
     firstName,
     lastName: "Lovelace",
-    username: null,
-    imageUrl: null,
     clerkCreatedAt: T - 1000,
     clerkUpdatedAt: updatedAt,
-  };
+  });
 }
 
 function rows(db: AppDatabase) {

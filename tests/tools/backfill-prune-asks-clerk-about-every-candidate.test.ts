@@ -4,6 +4,7 @@ import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { openDatabase, type AppDatabase } from "~/db/db.server";
 import { upsertUsersFromClerk } from "~/db/user-writer.server";
 import { backfillUsersFromClerk } from "~/backfill/backfill-users.server";
+import { clerkUserFields } from "../support/clerk-user-fields";
 import { clerkFor, clerkUsersAsRows, liveRows, UNLIMITED } from "./support";
 
 /**
@@ -29,16 +30,14 @@ afterEach(() => standIn.faults.clear());
 
 const T = Date.now() - 60_000;
 const gone = Array.from({ length: 5 }, (_, i) => `user_gone_${i}`);
-const goneUser = (clerkId: string): ClerkUserFields => ({
-  clerkId,
-  email: `${clerkId}@example.com`,
-  firstName: "Gone",
-  lastName: null,
-  username: null,
-  imageUrl: null,
-  clerkCreatedAt: T,
-  clerkUpdatedAt: T,
-});
+const goneUser = (clerkId: string): ClerkUserFields =>
+  clerkUserFields({
+    clerkId,
+    email: `${clerkId}@example.com`,
+    firstName: "Gone",
+    clerkCreatedAt: T,
+    clerkUpdatedAt: T,
+  });
 
 describe("npm run sync:all -- --prune with more than 100 candidates", () => {
   it("asks Clerk about every one and tombstones exactly those it no longer has", async () => {

@@ -4,6 +4,7 @@ import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { openDatabase } from "~/db/db.server";
 import { upsertUsersFromClerk } from "~/db/user-writer.server";
 import { backfillUsersFromClerk, BackfillStopped } from "~/backfill/backfill-users.server";
+import { clerkUserFields } from "../support/clerk-user-fields";
 import { clerkFor, liveRows, UNLIMITED } from "./support";
 
 /**
@@ -27,16 +28,14 @@ afterAll(async () => {
 
 const T = Date.now() - 60_000;
 const storedOnlyHere = (count: number): ClerkUserFields[] =>
-  Array.from({ length: count }, (_, i) => ({
-    clerkId: `user_only_here_${i}`,
-    email: `only-here-${i}@example.com`,
-    firstName: null,
-    lastName: null,
-    username: null,
-    imageUrl: null,
-    clerkCreatedAt: T,
-    clerkUpdatedAt: T,
-  }));
+  Array.from({ length: count }, (_, i) =>
+    clerkUserFields({
+      clerkId: `user_only_here_${i}`,
+      email: `only-here-${i}@example.com`,
+      clerkCreatedAt: T,
+      clerkUpdatedAt: T,
+    }),
+  );
 
 /** A database holding `gone` users Clerk does not have, then `sync:all --prune` against `clerk`. */
 async function prune(clerk: ClerkStandIn, gone: number) {

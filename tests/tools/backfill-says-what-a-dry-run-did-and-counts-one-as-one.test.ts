@@ -5,6 +5,7 @@ import { backfillUsersFromClerk, BackfillStopped, type BackfillSummary } from "~
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { getDb } from "~/db/db.server";
 import { upsertUsersFromClerk } from "~/db/user-writer.server";
+import { clerkUserFields } from "../support/clerk-user-fields";
 import { clerkFor, tableSnapshot, UNLIMITED } from "./support";
 
 /**
@@ -17,16 +18,15 @@ let empty: ClerkStandIn;
 beforeAll(async () => {
   // Clerk answers with no users at all: every stored user looks gone (the wrong instance's key).
   empty = await startClerkStandIn({ port: 0 });
-  const stored: ClerkUserFields[] = Array.from({ length: 12 }, (_, i) => ({
-    clerkId: `user_stored${i}`,
-    email: `stored${i}@example.com`,
-    firstName: "Stored",
-    lastName: null,
-    username: null,
-    imageUrl: null,
-    clerkCreatedAt: Date.now() - 60_000,
-    clerkUpdatedAt: Date.now() - 60_000,
-  }));
+  const stored: ClerkUserFields[] = Array.from({ length: 12 }, (_, i) =>
+    clerkUserFields({
+      clerkId: `user_stored${i}`,
+      email: `stored${i}@example.com`,
+      firstName: "Stored",
+      clerkCreatedAt: Date.now() - 60_000,
+      clerkUpdatedAt: Date.now() - 60_000,
+    }),
+  );
   upsertUsersFromClerk(stored, "webhook", getDb());
 });
 afterAll(async () => {

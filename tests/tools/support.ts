@@ -1,6 +1,9 @@
 import type { ClerkApiAccess } from "~/backfill/user-list-stream.server";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
+import { isNull } from "drizzle-orm";
 import type { AppDatabase } from "~/db/db.server";
+import { users } from "~/db/schema";
+import { CLERK_COLUMNS } from "~/db/user-writer.server";
 import type { ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import type { LimiterSettings } from "~/backfill/rate-limiter.server";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "~/backfill/retry.server";
@@ -35,15 +38,12 @@ export function clerkUsersAsRows(standIn: ClerkStandIn) {
   return new Map(all.map((json) => [json.id, clerkUserToRow(clerkUserSchema.parse(json))]));
 }
 
+/** Every live user in SQLite, as the columns clerkUserToRow fills (all of Clerk's, so a new one is compared too). */
 export function liveRows(db: AppDatabase) {
-  const rows = db.$client
-    .prepare(
-      `select clerk_id as clerkId, email, first_name as firstName, last_name as lastName, username, image_url as imageUrl,
-              clerk_created_at as clerkCreatedAt, clerk_updated_at as clerkUpdatedAt
-         from users where deleted_at is null`,
-    )
-    .all() as { clerkId: string }[];
-  return new Map(rows.map((row) => [row.clerkId, row]));
+  const rows = db.select().from(users).where(isNull(users.deletedAt)).all();
+  return new Map(
+    rows.map((row) => [row.clerkId, Object.fromEntries(CLERK_COLUMNS.map((column) => [column, row[column]]))]),
+  );
 }
 
 export function tableSnapshot(db: AppDatabase): string {

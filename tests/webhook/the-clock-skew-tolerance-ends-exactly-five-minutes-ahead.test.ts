@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { decideUserWrite, isBeyondClockSkew, MAX_CLOCK_SKEW_MS } from "~/db/user-writer.server";
 import { processClerkWebhook } from "~/webhook/handle-webhook.server";
+import { clerkUserFields } from "../support/clerk-user-fields";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";
 import { TEST_WEBHOOK_SECRET } from "../support/test-env";
 
@@ -14,16 +15,14 @@ import { TEST_WEBHOOK_SECRET } from "../support/test-env";
 const NOW = Date.UTC(2026, 4, 1, 12, 0, 0);
 const EDGE = NOW + 5 * 60 * 1000;
 
-const fields = (clerkUpdatedAt: number): ClerkUserFields => ({
-  clerkId: "user_edge",
-  email: "edge@example.com",
-  firstName: "Ada",
-  lastName: null,
-  username: null,
-  imageUrl: null,
-  clerkCreatedAt: NOW - 60_000,
-  clerkUpdatedAt,
-});
+const fields = (clerkUpdatedAt: number): ClerkUserFields =>
+  clerkUserFields({
+    clerkId: "user_edge",
+    email: "edge@example.com",
+    firstName: "Ada",
+    clerkCreatedAt: NOW - 60_000,
+    clerkUpdatedAt,
+  });
 const stored = (clerkUpdatedAt: number) => ({ ...fields(clerkUpdatedAt), deletedAt: null });
 
 describe("the clock-skew tolerance", () => {

@@ -181,6 +181,7 @@ export class AuthFlows {
     }
     verification.status = "verified";
     const session = this.options.sessions.createSession(client, attempt.userId, origin.authorizedParty);
+    this.options.store.recordSignIn(attempt.userId, session.createdAt);
     attempt.status = "complete";
     attempt.createdSessionId = session.id;
     // Clerk clears the client's sign-in once it completed; the response still carries it.

@@ -70,6 +70,8 @@ export interface UpdateUserPatch {
   external_id?: string | null;
   last_sign_in_at?: number | null;
   last_active_at?: number | null;
+  /** What the dashboard's and BAPI's ban and unban set. */
+  banned?: boolean;
 }
 
 export type DeletedUserJSON = { object: "user"; id: string; deleted: true };
@@ -149,6 +151,20 @@ export class UserStore {
     this.stateFile?.saveUsers([record]);
     this.emit({ type: "user.updated", user: structuredClone(next), context: ctx });
     return structuredClone(next);
+  }
+
+  /**
+   * A completed sign-in sets `last_sign_in_at`, and nothing else: Clerk's event for a sign-in is `session.created`,
+   * and nothing documents a `user.updated` or a new `updated_at` for one, so none is made up here. A mirror learns
+   * the time on its next read of the user (Sync, the backfill).
+   */
+  recordSignIn(id: string, at: number = Date.now()): void {
+    const record = this.byId.get(id);
+    if (!record) throw notFound("User");
+    // A new object: the old one is the key of its cached JSON text (userJsonText).
+    record.json = { ...record.json, last_sign_in_at: at };
+    this.sortedViews.clear();
+    this.stateFile?.saveUsers([record]);
   }
 
   delete(id: string, ctx: ChangeContext = {}): DeletedUserJSON {
@@ -311,6 +327,7 @@ export class UserStore {
     if (patch.unsafe_metadata !== undefined) next.unsafe_metadata = { ...(patch.unsafe_metadata as Metadata) };
     if ("last_sign_in_at" in patch) next.last_sign_in_at = patch.last_sign_in_at ?? null;
     if ("last_active_at" in patch) next.last_active_at = patch.last_active_at ?? null;
+    if (patch.banned !== undefined) next.banned = patch.banned;
     if ("password" in patch) {
       if (patch.password == null) {
         record.passwordHash = null;

@@ -3,7 +3,15 @@ import type { AddressInfo } from "node:net";
 import { createClerkClient, type ClerkClient } from "@clerk/backend";
 import { readClerkConfig, type ClerkConfig } from "~/env.server";
 import { clerkUserSchema, clerkUserToRow, type ClerkUserFields } from "./clerk-user";
-import { clerkTimeout, toClerkError } from "./clerk-errors.server";
+import {
+  clerkMembershipSchema,
+  clerkMembershipToRow,
+  clerkOrganizationSchema,
+  clerkOrganizationToRow,
+  type ClerkMembershipFields,
+  type ClerkOrganizationFields,
+} from "./clerk-organization";
+import { clerkAnswerMalformed, clerkTimeout, toClerkError } from "./clerk-errors.server";
 
 /**
  * The app's only door to Clerk's Backend API. It is the real SDK pointed at
@@ -41,6 +49,103 @@ export async function fetchClerkUser(
   } catch (error) {
     throw toClerkError(error);
   }
+}
+
+/** One organization from Clerk, as the columns we store. Throws `ClerkError` (`not_found` once it is deleted). */
+export async function fetchClerkOrganization(
+  organizationId: string,
+  config: ClerkConfig = readClerkConfig(),
+): Promise<ClerkOrganizationFields> {
+  try {
+    const organization = await withTimeout(
+      getClerkClient(config).organizations.getOrganization({ organizationId }),
+      config.apiTimeoutMs,
+    );
+    return clerkOrganizationToRow(clerkOrganizationSchema.parse(organization.raw));
+  } catch (error) {
+    throw toClerkError(error);
+  }
+}
+
+/** A membership as Clerk lists it: with the whole organization, which the writer stores under its own rule. */
+export interface ClerkMembershipWithOrganization {
+  membership: ClerkMembershipFields;
+  organization: ClerkOrganizationFields;
+}
+
+/** Clerk's largest page: one request for nearly every user's or organization's memberships. */
+export const MEMBERSHIP_PAGE_SIZE = 500;
+// Reads of a listing that kept changing under its offset pages before Sync gives up and says so.
+const LISTING_READS = 3;
+
+interface ListingOptions {
+  pageSize?: number;
+}
+
+type MembershipPage = { data: { raw: unknown }[]; totalCount: number };
+
+/**
+ * Every page of a membership listing. Sync tombstones what the listing leaves out, so it must be complete:
+ * offset pages shift when a membership comes or goes between two requests, which could skip one. A listing
+ * whose total moved, or whose distinct ids do not add up to the total, is read again from the start.
+ */
+async function readWholeMembershipListing(
+  readPage: (page: { limit: number; offset: number }) => Promise<MembershipPage>,
+  config: ClerkConfig,
+  { pageSize = MEMBERSHIP_PAGE_SIZE }: ListingOptions,
+): Promise<ClerkMembershipWithOrganization[]> {
+  try {
+    for (let read = 1; read <= LISTING_READS; read++) {
+      const byId = new Map<string, ClerkMembershipWithOrganization>();
+      let total: number | undefined;
+      let steady = true;
+      for (let offset = 0; total === undefined || offset < total; offset += pageSize) {
+        const page = await withTimeout(readPage({ limit: pageSize, offset }), config.apiTimeoutMs);
+        if (total !== undefined && page.totalCount !== total) steady = false;
+        total ??= page.totalCount;
+        for (const item of page.data) {
+          const payload = clerkMembershipSchema.parse(item.raw);
+          byId.set(payload.id, {
+            membership: clerkMembershipToRow(payload),
+            organization: clerkOrganizationToRow(payload.organization),
+          });
+        }
+        if (page.data.length === 0) break;
+      }
+      if (steady && byId.size === total) return [...byId.values()];
+    }
+  } catch (error) {
+    throw toClerkError(error);
+  }
+  throw clerkAnswerMalformed("Clerk's list of memberships kept changing while it was read.");
+}
+
+/** Every membership of one user, each with its organization. Throws `ClerkError`. */
+export function fetchClerkUserMemberships(
+  userId: string,
+  config: ClerkConfig = readClerkConfig(),
+  options: ListingOptions = {},
+): Promise<ClerkMembershipWithOrganization[]> {
+  const users = getClerkClient(config).users;
+  return readWholeMembershipListing(
+    (page) => users.getOrganizationMembershipList({ userId, ...page }),
+    config,
+    options,
+  );
+}
+
+/** Every membership of one organization. Throws `ClerkError` (`not_found` once it is deleted). */
+export function fetchClerkOrganizationMemberships(
+  organizationId: string,
+  config: ClerkConfig = readClerkConfig(),
+  options: ListingOptions = {},
+): Promise<ClerkMembershipWithOrganization[]> {
+  const organizations = getClerkClient(config).organizations;
+  return readWholeMembershipListing(
+    (page) => organizations.getOrganizationMembershipList({ organizationId, ...page }),
+    config,
+    options,
+  );
 }
 
 let sdkApiVersion: Promise<string> | undefined;

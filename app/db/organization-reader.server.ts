@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, gte, isNull } from "drizzle-orm";
 import { getDb, type QueryRunner } from "./db.server";
 import { organizationMemberships, organizations, users } from "./schema";
 
@@ -18,13 +18,53 @@ export interface UserOrganization {
 
 /** The organizations `userClerkId` is a live member of, with the role in each, by name. */
 export function listOrganizationsOfUser(userClerkId: string, runner: QueryRunner = getDb()): UserOrganization[] {
+  return listMembershipsOfUser(userClerkId, runner).map(({ name, slug, role }) => ({ name, slug, role }));
+}
+
+/** The same, with each organization's id: what Sync compares before and after to say what it changed. */
+export function listMembershipsOfUser(userClerkId: string, runner: QueryRunner = getDb()) {
   return runner
-    .select({ name: organizations.name, slug: organizations.slug, role: organizationMemberships.role })
+    .select({
+      organizationClerkId: organizations.clerkId,
+      name: organizations.name,
+      slug: organizations.slug,
+      role: organizationMemberships.role,
+    })
     .from(organizationMemberships)
     .innerJoin(organizations, eq(organizations.clerkId, organizationMemberships.organizationClerkId))
     .where(and(eq(organizationMemberships.userClerkId, userClerkId), liveMembership))
     .orderBy(asc(organizations.name), asc(organizations.slug))
-    .all();
+    .all() satisfies (UserOrganization & { organizationClerkId: string })[];
+}
+
+/** A live organization by its Clerk id. */
+export function findLiveOrganization(clerkId: string, runner: QueryRunner = getDb()) {
+  return runner
+    .select({ clerkId: organizations.clerkId, name: organizations.name, slug: organizations.slug })
+    .from(organizations)
+    .where(and(eq(organizations.clerkId, clerkId), isNull(organizations.deletedAt)))
+    .get();
+}
+
+/**
+ * Live memberships of a user or of an organization that a door wrote at or after `since` (this server's
+ * clock): Sync leaves them alone when its listing from Clerk, read before then, does not have them.
+ */
+export function liveMembershipIdsWrittenSince(
+  of: { userClerkId: string } | { organizationClerkId: string },
+  since: number,
+  runner: QueryRunner = getDb(),
+): string[] {
+  const whose =
+    "userClerkId" in of
+      ? eq(organizationMemberships.userClerkId, of.userClerkId)
+      : eq(organizationMemberships.organizationClerkId, of.organizationClerkId);
+  return runner
+    .select({ clerkId: organizationMemberships.clerkId })
+    .from(organizationMemberships)
+    .where(and(whose, isNull(organizationMemberships.deletedAt), gte(organizationMemberships.syncedAt, since)))
+    .all()
+    .map((row) => row.clerkId);
 }
 
 /**

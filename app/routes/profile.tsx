@@ -1,11 +1,13 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import type { MouseEvent } from "react";
+import { Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { requireUserId } from "~/auth.server";
+import { syncFailureResponse } from "~/sync/sync-failure.server";
 import { syncUserFromClerk } from "~/sync/sync-user.server";
 import { roleLabel } from "~/components/organization-role";
-import { useArrived, useRetryCountdown, useRevalidateWhileMissing } from "~/components/use-profile-status";
+import { profileNotice } from "~/components/profile-notices";
+import { SyncControls } from "~/components/sync-controls";
+import { useArrived, useRevalidateWhileMissing } from "~/components/use-profile-status";
 import { listOrganizationsOfUser } from "~/db/organization-reader.server";
 import { findUserByClerkId } from "~/db/user-reader.server";
 import { readSameOriginForm } from "~/same-origin.server";
@@ -52,13 +54,7 @@ export async function action(args: ActionFunctionArgs) {
   // When the check happened, so an "already up to date" answer can say so without touching "last synced".
   const checkedAt = new Date().toISOString();
   if (result.ok) return json({ ok: true as const, message: result.message, outcome: result.outcome, checkedAt });
-  // A busy database gets the webhook's answer: 503, and when to try again.
-  const status = { not_found: 404, rate_limited: 429, timeout: 504, unavailable: 502, database_busy: 503 }[
-    result.failure.kind
-  ];
-  const retryAfterSeconds = result.failure.retryAfter;
-  const headers = retryAfterSeconds === null ? undefined : { "Retry-After": String(retryAfterSeconds) };
-  return json({ ok: false as const, message: result.message, retryAfterSeconds }, { status, headers });
+  return syncFailureResponse(result.failure, result.message);
 }
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" });
@@ -77,17 +73,12 @@ export default function ProfilePage() {
   const { clerkId, profile, organizations } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
+  const [searchParams] = useSearchParams();
   const syncing = navigation.state !== "idle" && navigation.formData?.get("intent") === "sync";
   const row = useRevalidateWhileMissing(profile === null);
   const arrived = useArrived(profile !== null);
-  const waitSeconds = useRetryCountdown(actionData, actionData && !actionData.ok ? actionData.retryAfterSeconds : null);
-  const unavailable = syncing || waitSeconds > 0;
   const checkedUnchanged = actionData?.ok && (actionData.outcome === "unchanged" || actionData.outcome === "stale");
-
-  // aria-disabled rather than disabled: a disabled button drops keyboard focus to <body>.
-  const ignoreWhileUnavailable = (event: MouseEvent<HTMLButtonElement>) => {
-    if (unavailable) event.preventDefault();
-  };
+  const notice = profileNotice(searchParams.get("notice"));
 
   if (profile?.deletedAt) {
     return (
@@ -100,14 +91,6 @@ export default function ProfilePage() {
       </section>
     );
   }
-
-  const status = syncing
-    ? "Syncing with Clerk…"
-    : actionData?.ok
-      ? actionData.message
-      : arrived && !actionData
-        ? "Your profile has arrived from Clerk."
-        : "";
 
   return (
     <section className="card" aria-labelledby="profile-title">
@@ -164,27 +147,12 @@ export default function ProfilePage() {
         </div>
       )}
       <YourOrganizations organizations={organizations} />
-      <Form method="post" className="sync-form">
-        <button
-          type="submit"
-          name="intent"
-          value="sync"
-          className="button"
-          aria-disabled={unavailable}
-          onClick={ignoreWhileUnavailable}
-        >
-          {syncing ? "Syncing…" : waitSeconds > 0 ? `Sync User Data (wait ${waitSeconds} s)` : "Sync User Data"}
-        </button>
-      </Form>
-      {/* Always in the page, so screen readers announce what is put into it. */}
-      <p className={status ? "status success" : "status empty"} role="status" data-field="sync-status">
-        {status}
-      </p>
-      {actionData && !actionData.ok && !syncing ? (
-        <p className="status error" role="alert">
-          {actionData.message}
-        </p>
-      ) : null}
+      <SyncControls
+        intent="sync"
+        label="Sync User Data"
+        actionData={actionData}
+        idleStatus={notice ?? (arrived ? "Your profile has arrived from Clerk." : "")}
+      />
     </section>
   );
 }

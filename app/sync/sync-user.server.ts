@@ -1,27 +1,48 @@
 import { DatabaseBusyError, withLockRetry } from "~/db/lock-retry.server";
+import { getDb } from "~/db/db.server";
+import { listMembershipsOfUser, liveMembershipIdsWrittenSince } from "~/db/organization-reader.server";
+import { tombstoneMembershipsOfUserExcept, writeClerkMembership } from "~/db/organization-writer.server";
 import { users } from "~/db/schema";
-import {
-  MAX_CLOCK_SKEW_MS,
-  upsertUserFromClerk,
-  type ProfileField,
-  type UserWriteResult,
-} from "~/db/user-writer.server";
+import { MAX_CLOCK_SKEW_MS, writeClerkUser, type ProfileField, type UserWriteResult } from "~/db/user-writer.server";
+import { writeTransaction, type WriteTransaction } from "~/db/write-transaction.server";
 import { readDatabaseConfig } from "~/env.server";
 import { log } from "~/logger.server";
-import { fetchClerkUser } from "~/clerk/clerk-api.server";
+import {
+  fetchClerkUser,
+  fetchClerkUserMemberships,
+  type ClerkMembershipWithOrganization,
+} from "~/clerk/clerk-api.server";
+import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { ClerkError } from "~/clerk/clerk-errors.server";
+import {
+  compareMemberships,
+  describeOrganizationChanges,
+  type MembershipChange,
+  type ShownMembership,
+} from "./membership-changes.server";
+import { describeFailure, type SyncFailure } from "./sync-failure.server";
 
 /**
- * "Sync User Data": pull the signed-in user from Clerk and write it through the
- * same writer as the webhook, for when a delivery was missed.
+ * "Sync User Data": pull the signed-in user and their memberships from Clerk
+ * and write them through the same writers as the webhook, for when a delivery
+ * was missed. Clerk's list of the user's memberships is taken as complete: a
+ * stored live membership it leaves out has ended in Clerk (decision 008).
  */
 
 export type SyncUserResult =
   | { ok: true; outcome: UserWriteResult["outcome"]; changedFields: ProfileField[]; message: string }
-  | { ok: false; failure: ClerkError | DatabaseBusyError; message: string };
+  | { ok: false; failure: SyncFailure; message: string };
 
 // Where the page's word is not the column's own name ("first_name" reads "First name"): a new column needs no label.
-const FIELD_LABELS: Partial<Record<ProfileField, string>> = { imageUrl: "Avatar" };
+const FIELD_LABELS: Partial<Record<ProfileField, string>> = {
+  imageUrl: "Avatar",
+  lastSignInAt: "Last sign-in",
+  banned: "Ban status",
+  externalId: "External ID",
+};
+
+// Private metadata is the app's backend-only store: the page does not tell its user it exists.
+const NOT_SHOWN_TO_THE_USER: ReadonlySet<ProfileField> = new Set(["privateMetadata"]);
 
 function fieldLabel(field: ProfileField): string {
   const name = users[field].name.replaceAll("_", " ");
@@ -33,7 +54,7 @@ export function describeSync(result: UserWriteResult): string {
     case "created":
       return "Profile imported from Clerk.";
     case "updated": {
-      const labels = result.changedFields.map(fieldLabel);
+      const labels = result.changedFields.filter((field) => !NOT_SHOWN_TO_THE_USER.has(field)).map(fieldLabel);
       return labels.length ? `${joinLabels(labels)} updated.` : "Profile refreshed from Clerk.";
     }
     case "unchanged":
@@ -55,37 +76,68 @@ function joinLabels(labels: string[]): string {
   return `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)!.toLowerCase()}`;
 }
 
-export function describeFailure(failure: ClerkError | DatabaseBusyError): string {
-  switch (failure.kind) {
-    case "not_found":
-      return "Clerk no longer has this account, so there is nothing to sync. It may have been deleted.";
-    case "rate_limited":
-      return failure.retryAfter
-        ? `Clerk is busy (rate limited). Try again in ${failure.retryAfter} second${failure.retryAfter === 1 ? "" : "s"}.`
-        : "Clerk is busy (rate limited). Try again in a moment.";
-    case "timeout":
-      return `Clerk did not answer in time. Your data is unchanged; try again in a moment.`;
-    case "unavailable":
-      return "Clerk is unavailable right now. Your data is unchanged; try again in a moment.";
-    case "database_busy":
-      return "This app's database is busy right now. Your data is unchanged; try again in a moment.";
+/** The profile's sentence, then what changed in the user's organizations; "Already up to date" only when nothing did. */
+export function describeUserSync(result: UserWriteResult, changes: readonly MembershipChange[]): string {
+  if (changes.length === 0) return describeSync(result);
+  const organizations = describeOrganizationChanges(changes);
+  return result.outcome === "unchanged" ? organizations : `${describeSync(result)} ${organizations}`;
+}
+
+const shownByOrganization = (userClerkId: string, tx: WriteTransaction): ShownMembership[] =>
+  listMembershipsOfUser(userClerkId, tx).map((membership) => ({
+    key: membership.organizationClerkId,
+    name: membership.name ?? membership.slug ?? membership.organizationClerkId,
+    role: membership.role,
+  }));
+
+/**
+ * The user and every membership Clerk listed, in one transaction; then the user's stored live memberships
+ * Clerk left out become tombstones, except those another door wrote after the listing was read (a
+ * `organizationMembership.created` that landed meanwhile is newer news than the listing).
+ */
+function writeUserAndMemberships(
+  tx: WriteTransaction,
+  user: ClerkUserFields,
+  memberships: readonly ClerkMembershipWithOrganization[],
+  listedAt: number,
+) {
+  const now = Date.now();
+  const before = shownByOrganization(user.clerkId, tx);
+  const kept = new Set(liveMembershipIdsWrittenSince({ userClerkId: user.clerkId }, listedAt, tx));
+  const result = writeClerkUser(tx, user, "manual", now);
+  for (const { membership, organization } of memberships) {
+    writeClerkMembership(tx, membership, organization, "manual", now);
+    kept.add(membership.clerkId);
   }
+  tombstoneMembershipsOfUserExcept(tx, user.clerkId, kept, "manual", now);
+  return { result, changes: compareMemberships(before, shownByOrganization(user.clerkId, tx)) };
 }
 
 export async function syncUserFromClerk(userId: string): Promise<SyncUserResult> {
   const started = performance.now();
   try {
+    // Everything from Clerk first: the write lock is never held across a network call.
+    const listedAt = Date.now();
+    // One after the other: a failed first call costs no second request against Clerk's rate limit.
     const fields = await fetchClerkUser(userId);
-    const result = await withLockRetry(() => upsertUserFromClerk(fields, "manual"), {
-      totalMs: readDatabaseConfig().busyTimeoutMs,
-      label: "manual_sync",
-    });
+    const memberships = await fetchClerkUserMemberships(userId);
+    const { result, changes } = await withLockRetry(
+      () => writeTransaction(getDb(), (tx) => writeUserAndMemberships(tx, fields, memberships, listedAt)),
+      { totalMs: readDatabaseConfig().busyTimeoutMs, label: "manual_sync" },
+    );
     log.info("manual_sync", {
       clerk_user_id: userId,
       outcome: result.outcome,
+      memberships: memberships.length,
+      membership_changes: changes.length,
       ms: Math.round(performance.now() - started),
     });
-    return { ok: true, outcome: result.outcome, changedFields: result.changedFields, message: describeSync(result) };
+    return {
+      ok: true,
+      outcome: result.outcome,
+      changedFields: result.changedFields,
+      message: describeUserSync(result, changes),
+    };
   } catch (error) {
     if (!(error instanceof ClerkError) && !(error instanceof DatabaseBusyError)) throw error;
     log.warn("manual_sync_failed", {

@@ -365,7 +365,9 @@ describe("an updated_at years ahead of this clock", () => {
       answer = (res, url) =>
         url.pathname === `/v1/users/${user.id}`
           ? send(res, { ...user, first_name: "Frozen", updated_at: Date.now() + TEN_YEARS })
-          : res.writeHead(404, json).end("{}");
+          : url.pathname === `/v1/users/${user.id}/organization_memberships`
+            ? send(res, { data: [], total_count: 0 })
+            : res.writeHead(404, json).end("{}");
 
       const result = await syncUserFromClerk(user.id);
       expect(result).toEqual({

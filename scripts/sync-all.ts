@@ -2,7 +2,8 @@ import "./env-file.js";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { formatStopped, formatSummary, progressFor } from "./lib/backfill-report";
-import { backfillUsersFromClerk, BackfillStopped } from "~/backfill/backfill-users.server";
+import { BackfillStopped } from "~/backfill/backfill-users.server";
+import { syncAllFromClerk, type SyncedKind } from "~/backfill/sync-all.server";
 import { defaultConcurrency } from "~/backfill/range-walk.server";
 import { limiterSettingsFor, limiterSettingsForRate, rateLimitForSecretKey } from "~/backfill/rate-limiter.server";
 import { CLERK_MAX_PAGE_SIZE } from "~/backfill/user-pages.server";
@@ -11,20 +12,25 @@ import { readClerkConfig, readDatabaseConfig } from "~/env.server";
 import { runCli, UsageError } from "./cli-runner";
 import { findClerk } from "./lib/clerk-target";
 
-const HELP = `Bring SQLite's users table in step with Clerk (backfill, and optionally reconcile).
+const HELP = `Bring SQLite's users, organizations and organization_memberships in step with Clerk
+(backfill, and optionally reconcile): users, then organizations, then memberships.
 
   npm run sync:all [-- options]
-    --prune          also tombstone users stored here that Clerk no longer has (as user.deleted would)
+    --prune          also tombstone users, organizations and memberships stored here that Clerk
+                     no longer has (as user.deleted, organization.deleted, … would)
     --dry-run        print what would change; write nothing
     --force          with --prune: allow tombstoning more than half of the stored users
-    --page-size N    users per request (1–${CLERK_MAX_PAGE_SIZE}, default ${CLERK_MAX_PAGE_SIZE})
+                     (organizations, memberships)
+    --page-size N    users (organizations, memberships) per request (1–${CLERK_MAX_PAGE_SIZE}, default ${CLERK_MAX_PAGE_SIZE})
     --rate N         requests per second to Clerk (default: just under the instance's limit,
                      98/s for an sk_live_ key, 9.8/s for sk_test_; Clerk allows 1000 and 100 per 10 s)
-    --concurrency N  created_at ranges walked at once (default: enough to cover 400 ms a page: 40 on production)
+    --concurrency N  created_at ranges (organization and membership pages) read at once
+                     (default: enough to cover 400 ms a page: 40 on production)
 
 Reads CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, CLERK_API_URL and DATABASE_URL (the shell, then .env);
 without keys, the offline stand-in that \`npm run dev\` is running.
-Safe to run again at any time: it changes only what differs, and never revives a deleted user.
+Safe to run again at any time: it changes only what differs, and never revives what was deleted.
+An instance with organizations turned off is synced for users, and says organizations were skipped.
 `;
 
 function positiveNumber(
@@ -78,8 +84,9 @@ async function main(argv: string[]): Promise<number> {
   // A bulk import writes a lot of WAL a page: at SQLite's default checkpoint interval the fsyncs took a large
   // share of the write time (docs/benchmarks.md). This connection only; close() checkpoints what is left.
   db.$client.pragma("wal_autocheckpoint = 20000");
+  let kind: SyncedKind = "users";
   try {
-    const summary = await backfillUsersFromClerk({
+    const summary = await syncAllFromClerk({
       clerk,
       db,
       prune: values.prune,
@@ -88,14 +95,24 @@ async function main(argv: string[]): Promise<number> {
       pageSize,
       limiter,
       concurrency: concurrencyFlag ?? defaultConcurrency(limiter),
-      progress: progressFor(process.stderr),
+      progress: {
+        users: progressFor(process.stderr, "users"),
+        organizations: progressFor(process.stderr, "organizations"),
+        memberships: progressFor(process.stderr, "memberships"),
+      },
+      finished(done, kindSummary) {
+        // An instance without organizations reads as before: the users' summary alone.
+        const nothingToSay = done !== "users" && kindSummary.listed === 0 && kindSummary.pruned === 0;
+        if (!nothingToSay) process.stdout.write(formatSummary(kindSummary, { prune: values.prune, kind: done }));
+        kind = done === "users" ? "organizations" : "memberships";
+      },
     });
-    process.stdout.write(formatSummary(summary, { prune: values.prune }));
+    if (summary.skipped) process.stdout.write(`Organizations skipped: ${summary.skipped}\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof BackfillStopped)) throw error;
     // Said here, not rethrown: the stop already explains itself, and no other error wraps it.
-    process.stderr.write(`${formatStopped(error)}\n`);
+    process.stderr.write(`${formatStopped(error, kind)}\n`);
     return 1;
   } finally {
     db.$client.close();

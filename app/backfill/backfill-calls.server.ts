@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { ClerkUserFields } from "~/clerk/clerk-user";
 import { RequestRateLimiter, type LimiterSettings } from "./rate-limiter.server";
-import type { ClerkCallOptions, RetryEvent, RetryPolicy } from "./retry.server";
+import { callClerkWithRetry, type ClerkCallOptions, type RetryEvent, type RetryPolicy } from "./retry.server";
 import { ClerkUserListStream, type ClerkApiAccess } from "./user-list-stream.server";
 import {
   clerkIdsStillPresent,
@@ -16,6 +16,8 @@ import {
  * limiter and is retried by the policy; when the run ends (finished or
  * failed), those still out are abandoned at once, and `close()` returns only
  * when they have settled, so nothing of the run reaches Clerk afterwards.
+ * `sync:all` hands one limiter to the calls of every kind it walks (users,
+ * organizations, memberships): Clerk counts them all against one limit.
  */
 export class BackfillCalls {
   private readonly limiter: RequestRateLimiter;
@@ -26,9 +28,15 @@ export class BackfillCalls {
 
   constructor(
     clerk: ClerkApiAccess,
-    settings: { limiter: LimiterSettings; retry: RetryPolicy; concurrency: number; onRetry(event: RetryEvent): void },
+    settings: {
+      limiter: LimiterSettings | RequestRateLimiter;
+      retry: RetryPolicy;
+      concurrency: number;
+      onRetry(event: RetryEvent): void;
+    },
   ) {
-    this.limiter = new RequestRateLimiter(settings.limiter);
+    this.limiter =
+      settings.limiter instanceof RequestRateLimiter ? settings.limiter : new RequestRateLimiter(settings.limiter);
     this.reader = new ClerkUserListStream(clerk);
     // Every call in flight listens for the end of the run: a range's page, plus the first three and a retry or two.
     setMaxListeners(settings.concurrency + 10, this.runOver.signal);
@@ -55,6 +63,14 @@ export class BackfillCalls {
 
   stillPresent(clerkIds: readonly string[]): Promise<Set<string>> {
     return this.track(clerkIdsStillPresent(this.reader, clerkIds, this.options));
+  }
+
+  /**
+   * Any other request of the run (the organization and membership lists): `attempt` is one try, and must settle
+   * when its signal aborts.
+   */
+  call<T>(attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.track(callClerkWithRetry(attempt, this.options));
   }
 
   /** The run is over: abandons what is still out, and resolves once all of it has settled. */

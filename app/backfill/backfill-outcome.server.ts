@@ -1,3 +1,4 @@
+import type { MembershipWriteOutcome } from "~/db/organization-writer.server";
 import type { UserWriteResult } from "~/db/user-writer.server";
 import type { RetryEvent } from "./retry.server";
 
@@ -7,9 +8,10 @@ import type { RetryEvent } from "./retry.server";
  * when it cannot, and the counting that fills the summary in as pages are written.
  */
 
+/** One summary per kind `sync:all` walks: users, organizations, memberships. */
 export interface BackfillSummary {
   dryRun: boolean;
-  /** Users read from Clerk. */
+  /** Users (organizations, memberships) read from Clerk. */
   listed: number;
   pages: number;
   created: number;
@@ -73,13 +75,13 @@ export function emptySummary(dryRun: boolean): BackfillSummary {
   };
 }
 
-/** The stop for any failure of the run, saying how far it got. */
-export function stoppedBy(error: unknown, summary: BackfillSummary): BackfillStopped {
+/** The stop for any failure of the run, saying how far it got (`noun`: what the walk reads, "user" by default). */
+export function stoppedBy(error: unknown, summary: BackfillSummary, noun = "user"): BackfillStopped {
   if (error instanceof BackfillStopped) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  const users = `${summary.listed} user${summary.listed === 1 ? "" : "s"}`;
+  const read = `${summary.listed} ${noun}${summary.listed === 1 ? "" : "s"}`;
   return new BackfillStopped(
-    `Stopped after ${users} (page ${summary.pages + 1}): ${reason}`,
+    `Stopped after ${read} (page ${summary.pages + 1}): ${reason}`,
     summary.listed,
     summary.dryRun,
     error,
@@ -91,7 +93,13 @@ export function countRetry(summary: BackfillSummary, event: RetryEvent): void {
   else summary.retries++;
 }
 
-export function countWrite(summary: BackfillSummary, { outcome, clerkId }: UserWriteResult): void {
+/** What one write did; organizations and memberships have a few outcomes users do not. */
+export interface CountedWrite {
+  outcome: UserWriteResult["outcome"] | MembershipWriteOutcome;
+  clerkId: string;
+}
+
+export function countWrite(summary: BackfillSummary, { outcome, clerkId }: CountedWrite): void {
   switch (outcome) {
     case "created":
       summary.created++;
@@ -102,11 +110,16 @@ export function countWrite(summary: BackfillSummary, { outcome, clerkId }: UserW
     case "unchanged":
       summary.unchanged++;
       break;
+    // superseded: the same person has a membership created later, so this one has ended in Clerk.
     case "stale":
+    case "superseded":
       summary.skipped++;
       summary.skippedStale++;
       break;
+    // organization_deleted, user_deleted: a membership of an organization or a user deleted here.
     case "tombstoned":
+    case "organization_deleted":
+    case "user_deleted":
       summary.skipped++;
       summary.skippedDeleted++;
       break;

@@ -8,7 +8,12 @@ import { BatchedWrites } from "./batched-writes.server";
 import { planRanges } from "./created-at-ranges.server";
 import { pruneUsersClerkNoLongerHas } from "./prune-missing.server";
 import { defaultConcurrency, walkRanges } from "./range-walk.server";
-import { DEVELOPMENT_RATE_LIMIT, limiterSettingsFor, type LimiterSettings } from "./rate-limiter.server";
+import {
+  DEVELOPMENT_RATE_LIMIT,
+  limiterSettingsFor,
+  RequestRateLimiter,
+  type LimiterSettings,
+} from "./rate-limiter.server";
 import { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from "./retry.server";
 import type { ClerkApiAccess } from "./user-list-stream.server";
 import { CLERK_MAX_PAGE_SIZE, CURSOR_GONE } from "./user-pages.server";
@@ -29,6 +34,8 @@ import { CLERK_MAX_PAGE_SIZE, CURSOR_GONE } from "./user-pages.server";
 export { BackfillStopped, type BackfillSummary } from "./backfill-outcome.server";
 
 export interface BackfillProgress {
+  /** The walk of this kind starts (a later kind of the same run starts when the one before it ends). */
+  begin?(): void;
   /** After each page is committed. */
   page(done: number, total: number): void;
   retry(event: RetryEvent): void;
@@ -49,8 +56,11 @@ export interface BackfillOptions {
   /** Prune even when it would tombstone most of the stored users. */
   force?: boolean;
   pageSize?: number;
-  /** Requests let out to Clerk (default: a development instance's limit, the safe side; see rateLimitForSecretKey). */
-  limiter?: LimiterSettings;
+  /**
+   * Requests let out to Clerk (default: a development instance's limit, the safe side; see rateLimitForSecretKey),
+   * or a limiter shared with the other walks of the same run.
+   */
+  limiter?: LimiterSettings | RequestRateLimiter;
   /** Ranges walked at once (default: enough to cover 400 ms of latency at the limiter's rate). */
   concurrency?: number;
   retry?: RetryPolicy;
@@ -66,7 +76,8 @@ export async function backfillUsersFromClerk(options: BackfillOptions): Promise<
   const progress = options.progress ?? silentProgress;
   const pageSize = options.pageSize ?? CLERK_MAX_PAGE_SIZE;
   const limiter = options.limiter ?? limiterSettingsFor(DEVELOPMENT_RATE_LIMIT);
-  const concurrency = options.concurrency ?? defaultConcurrency(limiter);
+  const concurrency =
+    options.concurrency ?? defaultConcurrency(limiter instanceof RequestRateLimiter ? limiter.settings : limiter);
   const startedAt = Date.now();
   const summary = emptySummary(options.dryRun ?? false);
   const calls = new BackfillCalls(options.clerk, {

@@ -1,12 +1,13 @@
 import cliProgress from "cli-progress";
 import type { BackfillProgress, BackfillStopped, BackfillSummary } from "~/backfill/backfill-users.server";
+import type { SyncedKind } from "~/backfill/sync-all.server";
 import type { RetryEvent } from "~/backfill/retry.server";
 import { MAX_CLOCK_SKEW_MS } from "~/db/user-writer.server";
 
 /**
- * What `sync:all` shows while it runs: a redrawn bar on a terminal, plain lines
- * otherwise (CI logs, `| tee`), both on stderr so that stdout carries only the
- * summary. cli-progress draws the bar: it is the most used Node progress bar,
+ * What `sync:all` shows while it runs: a redrawn bar per kind (users, then
+ * organizations, then memberships) on a terminal, plain lines otherwise (CI
+ * logs, `| tee`), both on stderr so that stdout carries only the summaries. cli-progress draws the bar: it is the most used Node progress bar,
  * throttles redraws, computes the ETA and restores the cursor, which a
  * hand-rolled `\r` loop would have to get right again.
  */
@@ -22,6 +23,15 @@ const number = (n: number) => n.toLocaleString("en-US");
 export const plural = (n: number, one: string, many = `${one}s`) => `${number(n)} ${n === 1 ? one : many}`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
+/** The word for one item of each kind. */
+const NOUN: Record<SyncedKind, string> = { users: "user", organizations: "organization", memberships: "membership" };
+/** The webhook a prune's tombstone of each kind stands in for. */
+const TOMBSTONED_AS: Record<SyncedKind, string> = {
+  users: "as user.deleted would",
+  organizations: "as organization.deleted would, with their memberships",
+  memberships: "as organizationMembership.deleted would",
+};
+
 function describeRetry(event: RetryEvent): string {
   if (event.kind === "rate_limited") {
     const why = event.retryAfterSeconds === null ? "no Retry-After given" : "as Retry-After asks";
@@ -31,11 +41,19 @@ function describeRetry(event: RetryEvent): string {
 }
 
 /** Plain lines: one per committed page, at most one a second (plus the last), and every retry. */
-export function lineProgress(stream: ProgressStream, clock: () => number = Date.now): BackfillProgress {
-  const startedAt = clock();
+export function lineProgress(
+  stream: ProgressStream,
+  clock: () => number = Date.now,
+  kind: SyncedKind = "users",
+): BackfillProgress {
+  const noun = NOUN[kind];
+  let startedAt = clock();
   let lastLineAt = -Infinity;
   let lastDone = -1;
   return {
+    begin() {
+      startedAt = clock();
+    },
     page(done, total) {
       const at = clock();
       // The walk ends on a short (often empty) page: no second line for the same count.
@@ -44,26 +62,30 @@ export function lineProgress(stream: ProgressStream, clock: () => number = Date.
       lastDone = done;
       const rate = Math.round(done / Math.max((at - startedAt) / 1000, 0.001));
       const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
-      stream.write(`sync:all ${number(done)}/${plural(total, "user")} (${percent}%) · ${number(rate)} users/s\n`);
+      stream.write(`sync:all ${number(done)}/${plural(total, noun)} (${percent}%) · ${number(rate)} ${noun}s/s\n`);
     },
     retry(event) {
       stream.write(`sync:all ${describeRetry(event)}\n`);
     },
     checkingMissing(candidates) {
-      stream.write(`sync:all checking ${plural(candidates, "stored user")} that Clerk did not list\n`);
+      stream.write(`sync:all checking ${plural(candidates, `stored ${noun}`)} that Clerk did not list\n`);
     },
     end() {},
   };
 }
 
 /** A bar redrawn in place: users done / total, rate, ETA, and what it is waiting for. */
-export function barProgress(stream: ProgressStream, clock: () => number = Date.now): BackfillProgress {
-  const startedAt = clock();
+export function barProgress(
+  stream: ProgressStream,
+  clock: () => number = Date.now,
+  kind: SyncedKind = "users",
+): BackfillProgress {
+  const noun = NOUN[kind];
+  let startedAt = clock();
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
-      format:
-        "Syncing users {bar} {percentage}% | {value}/{total} users | {rate} users/s | ETA {eta_formatted} {status}",
+      format: `Syncing ${kind} {bar} {percentage}% | {value}/{total} ${kind} | {rate} ${noun}s/s | ETA {eta_formatted} {status}`,
       hideCursor: true,
       etaBuffer: 20,
       fps: 10,
@@ -73,6 +95,9 @@ export function barProgress(stream: ProgressStream, clock: () => number = Date.n
   let started = false;
   const rate = (done: number) => number(Math.round(done / Math.max((clock() - startedAt) / 1000, 0.001)));
   return {
+    begin() {
+      startedAt = clock();
+    },
     page(done, total) {
       if (!started) {
         bar.start(total, done, { rate: rate(done), status: "" });
@@ -90,7 +115,7 @@ export function barProgress(stream: ProgressStream, clock: () => number = Date.n
       bar.update({ status: `· ${describeRetry(event)}` });
     },
     checkingMissing(candidates) {
-      bar.update({ status: `· checking ${plural(candidates, "user")} Clerk did not list` });
+      bar.update({ status: `· checking ${plural(candidates, noun)} Clerk did not list` });
     },
     end() {
       if (started) bar.stop();
@@ -98,16 +123,18 @@ export function barProgress(stream: ProgressStream, clock: () => number = Date.n
   };
 }
 
-export function progressFor(stream: ProgressStream): BackfillProgress {
-  return stream.isTTY ? barProgress(stream) : lineProgress(stream);
+export function progressFor(stream: ProgressStream, kind: SyncedKind = "users"): BackfillProgress {
+  return stream.isTTY ? barProgress(stream, Date.now, kind) : lineProgress(stream, Date.now, kind);
 }
 
-export function formatSummary(summary: BackfillSummary, options: { prune: boolean }): string {
+export function formatSummary(summary: BackfillSummary, options: { prune: boolean; kind?: SyncedKind }): string {
+  const kind = options.kind ?? "users";
+  const noun = NOUN[kind];
   const rate = Math.round(summary.listed / Math.max(summary.elapsedMs / 1000, 0.001));
   const lines = [
     summary.dryRun
-      ? `Dry run: read ${plural(summary.listed, "user")} from Clerk in ${seconds(summary.elapsedMs)}. Nothing was written; a real run would do this:`
-      : `Synced ${plural(summary.listed, "user")} from Clerk in ${seconds(summary.elapsedMs)} (${number(rate)} users/s, ${plural(summary.pages, "page")}).`,
+      ? `Dry run: read ${plural(summary.listed, noun)} from Clerk in ${seconds(summary.elapsedMs)}. Nothing was written; a real run would do this:`
+      : `Synced ${plural(summary.listed, noun)} from Clerk in ${seconds(summary.elapsedMs)} (${number(rate)} ${noun}s/s, ${plural(summary.pages, "page")}).`,
     `  created    ${number(summary.created)}`,
     `  updated    ${number(summary.updated)}`,
     `  unchanged  ${number(summary.unchanged)}`,
@@ -123,7 +150,7 @@ export function formatSummary(summary: BackfillSummary, options: { prune: boolea
   }
   if (options.prune)
     lines.push(
-      `  pruned     ${number(summary.pruned)}${summary.pruned ? "  (no longer in Clerk: tombstoned as user.deleted would)" : ""}`,
+      `  pruned     ${number(summary.pruned)}${summary.pruned ? `  (no longer in Clerk: tombstoned ${TOMBSTONED_AS[kind]})` : ""}`,
     );
   if (summary.prunedIds.length) {
     const shown = summary.prunedIds.slice(0, 20);
@@ -153,11 +180,14 @@ function skippedWhy(summary: BackfillSummary): string {
 }
 
 /** What the command prints when the run stopped: the reason, then what was kept and what to do. */
-export function formatStopped(stopped: BackfillStopped): string {
+export function formatStopped(stopped: BackfillStopped, kind: SyncedKind = "users"): string {
   if (stopped.dryRun) return `\n${stopped.message}\nNothing was written: this was a dry run.`;
-  return (
-    `\n${stopped.message}\n` +
-    (stopped.done > 0 ? "The users imported so far are saved. " : "") +
-    "Fix the cause and run `npm run sync:all` again: it is safe to repeat."
-  );
+  // Users come first: a stop in a later kind keeps every user.
+  const saved =
+    kind === "users"
+      ? stopped.done > 0
+        ? "The users imported so far are saved. "
+        : ""
+      : `The users${stopped.done > 0 ? `, and the ${kind} imported so far,` : ""} are saved. `;
+  return `\n${stopped.message}\n` + saved + "Fix the cause and run `npm run sync:all` again: it is safe to repeat.";
 }

@@ -1,11 +1,17 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildClerkUser } from "@clerk-sync/clerk-stand-in/testing";
+import {
+  buildClerkOrganization,
+  buildClerkOrganizationMembership,
+  buildClerkUser,
+  clerkPublicUserData,
+} from "@clerk-sync/clerk-stand-in/testing";
 
 /**
  * A small fake of a real Clerk instance for the "your own keys" path: a Backend API with the users list
  * (`order_by=+created_at`, `limit`, `starting_after`, `created_at_after/before`) and count that sync:all reads,
+ * and its offset-paged organizations and memberships lists (one organization that every user belongs to),
  * under a host name that is not loopback (`api.fake-clerk.test`, resolved to 127.0.0.1 only inside the
  * test's processes by resolve-test-hosts.js), with keys and a signing secret of its own. The app reaches it
  * through Clerk's own settings, as it would reach Clerk.
@@ -18,16 +24,35 @@ export interface FakeClerk {
   /** What a user pastes from Clerk's dashboard into `.env`. */
   env: Record<string, string>;
   users: ReturnType<typeof buildClerkUser>[];
+  organization: ReturnType<typeof buildClerkOrganization>;
+  memberships: ReturnType<typeof buildClerkOrganizationMembership>[];
   /** Backend API requests seen, as `METHOD /path?query`. */
   requests: string[];
   close(): Promise<void>;
 }
 
-export async function startFakeClerk(userCount = 3): Promise<FakeClerk> {
+/** `organizations: false`: an instance with organizations turned off, which Clerk answers 403 for their lists. */
+export async function startFakeClerk(userCount = 3, options: { organizations?: boolean } = {}): Promise<FakeClerk> {
   const start = Date.UTC(2025, 0, 1);
   const users = Array.from({ length: userCount }, (_, i) =>
     buildClerkUser({ first_name: `Fake${i}`, created_at: start + i * 60_000, updated_at: start + i * 60_000 }),
   );
+  const organization = buildClerkOrganization({ name: "Fake Org", created_at: start, updated_at: start });
+  const memberships = users.map((user) =>
+    buildClerkOrganizationMembership({
+      organization,
+      public_user_data: clerkPublicUserData(user),
+      created_at: user.created_at,
+      updated_at: user.created_at,
+    }),
+  );
+  const offsetPage = (items: unknown[], url: URL) => {
+    const offset = Number(url.searchParams.get("offset") ?? 0);
+    return {
+      data: items.slice(offset, offset + Number(url.searchParams.get("limit") ?? 10)),
+      total_count: items.length,
+    };
+  };
   const secretKey = `sk_live_${randomBytes(24).toString("hex")}`;
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -47,6 +72,19 @@ export async function startFakeClerk(userCount = 3): Promise<FakeClerk> {
       const from = cursor ? inRange.findIndex((user) => user.id === cursor) + 1 : 0;
       return send(200, inRange.slice(from, from + Number(url.searchParams.get("limit") ?? 10)));
     }
+    if (options.organizations === false && /^\/v1\/organization(s|_memberships)$/.test(url.pathname)) {
+      return send(403, {
+        errors: [
+          {
+            code: "organization_not_enabled_in_instance",
+            message: "access denied",
+            long_message: "The organizations feature is not enabled for this instance.",
+          },
+        ],
+      });
+    }
+    if (url.pathname === "/v1/organizations") return send(200, offsetPage([organization], url));
+    if (url.pathname === "/v1/organization_memberships") return send(200, offsetPage(memberships, url));
     send(404, { errors: [{ code: "resource_not_found", message: "not found", long_message: "" }] });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -55,6 +93,8 @@ export async function startFakeClerk(userCount = 3): Promise<FakeClerk> {
   return {
     port,
     users,
+    organization,
+    memberships,
     requests,
     env: {
       CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from(`clerk.${FAKE_CLERK_HOST}$`).toString("base64")}`,

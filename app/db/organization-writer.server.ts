@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, isNull, ne } from "drizzle-orm";
+import { and, eq, getTableColumns, isNull, ne, sql } from "drizzle-orm";
 import type { ClerkMembershipFields, ClerkOrganizationFields } from "~/clerk/clerk-organization";
 import {
   organizationMemberships,
@@ -7,6 +7,7 @@ import {
   type OrganizationRow,
   type SyncSource,
 } from "./schema";
+import { preparedQueries, type QueryRunner } from "./db.server";
 import { findUserByClerkId } from "./user-reader.server";
 import { isBeyondClockSkew } from "./user-writer.server";
 import type { WriteTransaction } from "./write-transaction.server";
@@ -107,12 +108,39 @@ const MEMBERSHIP_FIELDS = profileColumnsOf<ClerkMembershipFields>(organizationMe
 ]);
 const erased = (fields: readonly string[]) => Object.fromEntries(fields.map((field) => [field, null]));
 
+// Prepared once per connection (see preparedQueries), as the user reader's are: building and compiling
+// them on every call was most of a membership delivery's time (docs/benchmarks.md).
+const reads = (db: QueryRunner) => ({
+  organization: db
+    .select()
+    .from(organizations)
+    .where(eq(organizations.clerkId, sql.placeholder("clerkId")))
+    .prepare(),
+  membership: db
+    .select()
+    .from(organizationMemberships)
+    .where(eq(organizationMemberships.clerkId, sql.placeholder("clerkId")))
+    .prepare(),
+  samePerson: db
+    .select()
+    .from(organizationMemberships)
+    .where(
+      and(
+        eq(organizationMemberships.organizationClerkId, sql.placeholder("organizationClerkId")),
+        eq(organizationMemberships.userClerkId, sql.placeholder("userClerkId")),
+        isNull(organizationMemberships.deletedAt),
+        ne(organizationMemberships.clerkId, sql.placeholder("clerkId")),
+      ),
+    )
+    .prepare(),
+});
+
 function findOrganization(tx: WriteTransaction, clerkId: string): OrganizationRow | undefined {
-  return tx.select().from(organizations).where(eq(organizations.clerkId, clerkId)).get();
+  return preparedQueries(tx as unknown as QueryRunner, reads).organization.get({ clerkId });
 }
 
 function findMembership(tx: WriteTransaction, clerkId: string): OrganizationMembershipRow | undefined {
-  return tx.select().from(organizationMemberships).where(eq(organizationMemberships.clerkId, clerkId)).get();
+  return preparedQueries(tx as unknown as QueryRunner, reads).membership.get({ clerkId });
 }
 
 /** `organization.created` / `updated`, and the organization every membership payload carries. */
@@ -210,7 +238,7 @@ export function writeClerkMembership(
 
   const written = { ...incoming, syncedAt: now, syncSource: source };
   const other = liveMembershipOfTheSamePerson(tx, incoming);
-  if (other && createdLater(incoming, other)) {
+  if (other && createdEarlier(incoming, other)) {
     // Clerk holds one membership per person and organization at a time: this one ended before `other` began.
     const tombstone = { ...written, ...erased(MEMBERSHIP_FIELDS), deletedAt: now };
     if (existing)
@@ -232,22 +260,15 @@ function liveMembershipOfTheSamePerson(
   tx: WriteTransaction,
   membership: ClerkMembershipFields,
 ): OrganizationMembershipRow | undefined {
-  return tx
-    .select()
-    .from(organizationMemberships)
-    .where(
-      and(
-        eq(organizationMemberships.organizationClerkId, membership.organizationClerkId),
-        eq(organizationMemberships.userClerkId, membership.userClerkId),
-        isNull(organizationMemberships.deletedAt),
-        ne(organizationMemberships.clerkId, membership.clerkId),
-      ),
-    )
-    .get();
+  return preparedQueries(tx as unknown as QueryRunner, reads).samePerson.get({
+    organizationClerkId: membership.organizationClerkId,
+    userClerkId: membership.userClerkId,
+    clerkId: membership.clerkId,
+  });
 }
 
-/** Whether `a` was created after `b` (ids break a tie, so both sides agree whichever arrives first). */
-function createdLater(a: Pick<Versioned, "clerkCreatedAt"> & { clerkId: string }, b: typeof a): boolean {
+/** Whether `a` was created before `b`, so ended first (ids break a tie, so both sides agree whichever arrives first). */
+function createdEarlier(a: Pick<Versioned, "clerkCreatedAt"> & { clerkId: string }, b: typeof a): boolean {
   const at = (row: typeof a) => row.clerkCreatedAt ?? 0;
   return at(a) !== at(b) ? at(a) < at(b) : a.clerkId < b.clerkId;
 }

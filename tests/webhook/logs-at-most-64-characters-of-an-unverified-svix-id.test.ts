@@ -41,6 +41,17 @@ describe("the delivery log line and the svix-id", () => {
     expect(JSON.stringify(lines).length).toBeLessThan(1_000);
   });
 
+  it.each([
+    [64, "whole", (id: string) => id],
+    [65, "cut at 64 with an ellipsis", (id: string) => `${id.slice(0, 64)}…`],
+  ])("an svix-id of %i characters is named %s", async (length, _label, named) => {
+    const body = JSON.stringify(clerkEvent("user.created", clerkUser()));
+    const svixId = `msg_${"B".repeat(length - 4)}`;
+    const headers = { ...signBody(body), "svix-id": svixId };
+    const lines = await logged(() => deliver(new Request(url, { method: "POST", headers, body })));
+    expect(lines.find((l) => l.event === "clerk_webhook")!.svix_id).toBe(named(svixId));
+  });
+
   it("names a real Svix id whole", async () => {
     const body = JSON.stringify(clerkEvent("user.created", clerkUser()));
     const headers = signBody(body);

@@ -36,9 +36,11 @@ afterAll(async () => {
 const membershipRow = (id: string) =>
   sqlite().prepare("select * from organization_memberships where clerk_id = ?").get(id) as Record<string, any>;
 
+// A counter, not the clock: two users seeded in one millisecond would share an address, which the stand-in refuses.
+let seeded = 0;
 function seedUser(firstName: string) {
   const [user] = standIn.store.seed([
-    { email_address: [`${firstName.toLowerCase()}-${Date.now()}@example.com`], first_name: firstName },
+    { email_address: [`${firstName.toLowerCase()}-${++seeded}@example.com`], first_name: firstName },
   ]);
   return user;
 }

@@ -1,11 +1,6 @@
 import { ZodError } from "zod";
 import { clerkApiVersionOfSdk } from "~/clerk/clerk-api.server";
-import {
-  clerkAnswerMalformed,
-  ClerkError,
-  clerkErrorFromAnswer,
-  type ClerkErrorEntry,
-} from "~/clerk/clerk-errors.server";
+import { clerkAnswerMalformed, ClerkError, clerkErrorFromBody } from "~/clerk/clerk-errors.server";
 import {
   clerkMembershipSchema,
   clerkMembershipToRow,
@@ -33,7 +28,7 @@ import { MAX_PAGE_BYTES, type ClerkApiAccess } from "./user-list-stream.server";
  * Clerk's OpenAPI document allows) throws inside the SDK and comes back as
  * "Clerk could not be reached", retried five times. Here each object is checked
  * against the app's own schema and refused with the field named, and the error
- * answers are classified as the SDK's would be (`clerkErrorFromAnswer`).
+ * answers are classified as the SDK's would be (`clerkErrorFromBody`).
  */
 
 /** The largest `limit` Clerk's organization and membership lists take. */
@@ -194,25 +189,6 @@ async function readBounded(response: Response, max: number): Promise<string | nu
   }
 }
 
-/** The SDK's reading of an error answer: `errors` camel-cased, `Retry-After` as whole seconds. */
 function errorFrom(response: Response, text: string): ClerkError {
-  let errors: ClerkErrorEntry[] = [];
-  try {
-    const parsed = JSON.parse(text) as { errors?: unknown };
-    if (Array.isArray(parsed.errors)) {
-      errors = parsed.errors.map((raw: Record<string, unknown>) => {
-        const meta = raw.meta as Record<string, unknown> | undefined;
-        return {
-          code: String(raw.code ?? ""),
-          message: String(raw.message ?? ""),
-          longMessage: typeof raw.long_message === "string" ? raw.long_message : undefined,
-          meta: meta ? { paramName: typeof meta.param_name === "string" ? meta.param_name : undefined } : undefined,
-        };
-      });
-    }
-  } catch {
-    // Not Clerk's JSON (a proxy's HTML page): the status says enough.
-  }
-  const retryAfter = Number.parseInt(response.headers.get("retry-after") ?? "", 10);
-  return clerkErrorFromAnswer(response.status, errors, Number.isNaN(retryAfter) ? undefined : retryAfter);
+  return clerkErrorFromBody(response.status, text, response.headers.get("retry-after"));
 }

@@ -5,12 +5,7 @@ import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { clerkApiVersionOfSdk } from "~/clerk/clerk-api.server";
 import { ElementTooLong, JsonArrayElements } from "./json-array-elements";
-import {
-  clerkAnswerMalformed,
-  ClerkError,
-  clerkErrorFromAnswer,
-  type ClerkErrorEntry,
-} from "~/clerk/clerk-errors.server";
+import { clerkAnswerMalformed, ClerkError, clerkErrorFromBody } from "~/clerk/clerk-errors.server";
 
 /**
  * `GET /v1/users` for the backfill, over node:http, each user handed on as
@@ -27,7 +22,7 @@ import {
  * Clerk-API-Version the installed SDK sends, asked of it at start:
  * `clerkApiVersionOfSdk`; tests/tools/backfill-reads-pages-as-the-sdk-does.test.ts
  * keeps them equal) and classifies an error answer as the SDK's would be
- * (`clerkErrorFromAnswer`), so retries and messages are decided in one place.
+ * (`clerkErrorFromBody`), so retries and messages are decided in one place.
  * It trusts no answer's size: tests/tools/backfill-survives-a-hostile-clerk.test.ts.
  */
 
@@ -304,25 +299,7 @@ function readUsers<T>(
   });
 }
 
-/** The SDK's reading of an error answer: `errors` camel-cased, `Retry-After` as whole seconds. */
 function errorFrom(res: IncomingMessage, text: string): ClerkError {
-  let errors: ClerkErrorEntry[] = [];
-  try {
-    const parsed = JSON.parse(text) as { errors?: unknown };
-    if (Array.isArray(parsed.errors)) {
-      errors = parsed.errors.map((raw: Record<string, unknown>) => {
-        const meta = raw.meta as Record<string, unknown> | undefined;
-        return {
-          code: String(raw.code ?? ""),
-          message: String(raw.message ?? ""),
-          longMessage: typeof raw.long_message === "string" ? raw.long_message : undefined,
-          meta: meta ? { paramName: typeof meta.param_name === "string" ? meta.param_name : undefined } : undefined,
-        };
-      });
-    }
-  } catch {
-    // Not Clerk's JSON (a proxy's HTML page): the status says enough.
-  }
-  const retryAfter = Number.parseInt(String(res.headers["retry-after"] ?? ""), 10);
-  return clerkErrorFromAnswer(res.statusCode ?? 0, errors, Number.isNaN(retryAfter) ? undefined : retryAfter);
+  const retryAfter = res.headers["retry-after"];
+  return clerkErrorFromBody(res.statusCode ?? 0, text, typeof retryAfter === "string" ? retryAfter : null);
 }

@@ -144,3 +144,29 @@ export function toClerkError(error: unknown): ClerkError {
   }
   return clerkUnreachable(error);
 }
+
+/**
+ * The SDK's reading of an error answer, for the backfill's readers that fetch pages themselves:
+ * `errors` camel-cased, `Retry-After` as whole seconds.
+ */
+export function clerkErrorFromBody(status: number, text: string, retryAfterHeader: string | null): ClerkError {
+  let errors: ClerkErrorEntry[] = [];
+  try {
+    const parsed = JSON.parse(text) as { errors?: unknown };
+    if (Array.isArray(parsed.errors)) {
+      errors = parsed.errors.map((raw: Record<string, unknown>) => {
+        const meta = raw.meta as Record<string, unknown> | undefined;
+        return {
+          code: String(raw.code ?? ""),
+          message: String(raw.message ?? ""),
+          longMessage: typeof raw.long_message === "string" ? raw.long_message : undefined,
+          meta: meta ? { paramName: typeof meta.param_name === "string" ? meta.param_name : undefined } : undefined,
+        };
+      });
+    }
+  } catch {
+    // Not Clerk's JSON (a proxy's HTML page): the status says enough.
+  }
+  const retryAfter = Number.parseInt(retryAfterHeader ?? "", 10);
+  return clerkErrorFromAnswer(status, errors, Number.isNaN(retryAfter) ? undefined : retryAfter);
+}

@@ -317,7 +317,9 @@ function tombstoneUnlistedMemberships(
     .all()
     .map((row) => row.clerkId)
     .filter((clerkId) => !listedClerkIds.has(clerkId));
-  for (const clerkId of unlisted) tombstoneMembershipById(tx, clerkId, source, now);
+  // Just read as live, in this transaction: no need to look each one up again as tombstoneMembershipById would.
+  for (const clerkId of unlisted)
+    tombstoneLiveMemberships(tx, eq(organizationMemberships.clerkId, clerkId), source, now);
   return unlisted;
 }
 

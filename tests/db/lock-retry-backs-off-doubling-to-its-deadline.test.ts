@@ -143,6 +143,45 @@ describe("withLockRetry", () => {
     expect(clock.sleeps).toHaveLength(1);
   });
 
+  it("a queued writer whose turn comes just after its deadline, before its timer fired, tries once: a free lock still takes its write", async () => {
+    const prober = lockHeldFor(1, "first");
+    clock.hold = { release: () => undefined };
+    const first = withLockRetry(prober, { totalMs: 10_000, label: "first" });
+    const late = lockHeldFor(0, "second");
+    const second = withLockRetry(late, { totalMs: 5_000, label: "second" });
+    await vi.waitFor(() => expect(clock.sleeps).toHaveLength(1));
+    // The prober's sleep ends past the second writer's deadline; its real timer (5 s) has not fired yet.
+    clock.now = STARTED + 5_010;
+    clock.hold.release();
+    clock.hold = null;
+    expect(await first).toBe("first");
+    expect(await second).toBe("second");
+    expect(late).toHaveBeenCalledTimes(1);
+  });
+
+  it("a queued writer whose turn comes after its deadline gives up after one busy try, without waiting again", async () => {
+    let held = true;
+    const prober = vi.fn(() => {
+      if (held) throw busy();
+      return "first";
+    });
+    clock.hold = { release: () => undefined };
+    const first = withLockRetry(prober, { totalMs: 10_000, label: "first" });
+    const late = lockHeldFor(Infinity);
+    const second = withLockRetry(late, { totalMs: 5_000, label: "second" }).catch((caught: unknown) => caught);
+    await vi.waitFor(() => expect(clock.sleeps).toHaveLength(1));
+    clock.now = STARTED + 5_010;
+    held = false;
+    clock.hold.release();
+    clock.hold = null;
+    expect(await first).toBe("first");
+    const error = await second;
+    expect(error).toBeInstanceOf(DatabaseBusyError);
+    expect((error as DatabaseBusyError).waitedMs).toBeGreaterThanOrEqual(5_010);
+    expect(late).toHaveBeenCalledTimes(1);
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
   it("a queued writer whose deadline comes first gives up, says how long it waited, and leaves the queue", async () => {
     const prober = lockHeldFor(1, "first");
     clock.hold = { release: () => undefined };

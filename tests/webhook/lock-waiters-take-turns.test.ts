@@ -65,7 +65,11 @@ describe("writers waiting for a lock held elsewhere", () => {
       // Node's timers count whole milliseconds from the loop's clock.
       expect((error as DatabaseBusyError).waitedMs).toBeGreaterThanOrEqual(totalMs - 1);
     }
-    expect(new Set(lock.busyAttempts)).toEqual(new Set([0]));
+    // Writer 0 probed throughout. A writer whose turn comes (as the one before gives up) just as its own
+    // deadline passes, before its timer fired, tries once more on the chance the lock is free, and never again.
+    expect(lock.busyAttempts.filter((writer) => writer === 0).length).toBeGreaterThan(1);
+    for (const writer of writers(10).slice(1))
+      expect(lock.busyAttempts.filter((w) => w === writer).length).toBeLessThanOrEqual(1);
 
     lock.held = false;
     lock.busyAttempts.length = 0;

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
+import { clerkMembershipSchema, clerkMembershipToRow, clerkOrganizationToRow } from "~/clerk/clerk-organization";
+import { getDb } from "~/db/db.server";
+import { writeClerkMembership } from "~/db/organization-writer.server";
+import { writeTransaction } from "~/db/write-transaction.server";
+import { syncOrganizationFromClerk } from "~/sync/sync-organization.server";
 import { syncUserFromClerk } from "~/sync/sync-user.server";
 import { sqlite } from "../support/db";
 import { loadOrganization, postToOrganization } from "../support/organization-action";
@@ -118,6 +123,85 @@ describe("Sync organization repairs what dropped webhooks left undone", () => {
     expect(await syncOrganization(organization.slug)).toMatchObject({ status: 302, location: `/orgs/${moved}` });
     expect((await loadOrganization(organization.slug)).status).toBe(404);
     expect((await loadOrganization(moved)).organization).toEqual({ name: "Renamed Inc", slug: moved });
+  });
+
+  it("a rename and a member change in one click are said in one message, the rename first", async () => {
+    const { organization } = await adasOrganization("Both");
+    const grace = seedUser("Grace", "Hopper");
+    expect(await syncUserFromClerk(grace.id)).toMatchObject({ ok: true, outcome: "created" });
+    standIn.organizations.update(organization.id, { name: "Both Inc" });
+    standIn.organizations.addMember(organization.id, grace.id, { role: "org:member" });
+    await expectSynced(organization.slug, "Renamed to Both Inc. Added Grace Hopper as member.");
+  });
+
+  it("an organization this app has not stored yet is pulled whole, and is not said to be renamed", async () => {
+    // Its creator is not in this app either: nothing stored names the organization before this click.
+    const stranger = seedUser("Linus", "Torvalds");
+    const organization = standIn.organizations.create({ name: "Unseen", created_by: stranger.id });
+    expect(organizationRow(organization.id)).toBeUndefined();
+    expect(await syncOrganizationFromClerk(organization.id)).toEqual({
+      ok: true,
+      outcome: "synced",
+      message: "Added a member not yet in this app as admin.",
+    });
+    expect(organizationRow(organization.id)).toMatchObject({ name: "Unseen", deleted_at: null });
+  });
+
+  it("an organization Clerk answers 404 for is said to be deleted, by its stored name or as 'This organization'", async () => {
+    const { organization } = await adasOrganization("Vanished");
+    standIn.organizations.delete(organization.id);
+    expect(await syncOrganizationFromClerk(organization.id)).toEqual({
+      ok: true,
+      outcome: "deleted",
+      message: "Vanished has been deleted in Clerk, so it is gone from this app too.",
+    });
+    expect(organizationRow(organization.id)).toMatchObject({ name: null, deleted_at: expect.any(Number) });
+
+    // Already a tombstone, or never stored at all: no live row has a name to say.
+    for (const id of [organization.id, "org_never_stored_here"])
+      expect(await syncOrganizationFromClerk(id)).toEqual({
+        ok: true,
+        outcome: "deleted",
+        message: "This organization has been deleted in Clerk, so it is gone from this app too.",
+      });
+    expect(organizationRow("org_never_stored_here")).toMatchObject({ deleted_at: expect.any(Number) });
+  });
+
+  it("keeps a membership of this organization another door wrote after Clerk's list was read, and leaves other organizations' alone", async () => {
+    const { ada, organization } = await adasOrganization("Busy");
+    const grace = seedUser("Grace", "Hopper");
+    const linus = seedUser("Linus", "Torvalds");
+    for (const user of [grace, linus]) expect(await syncUserFromClerk(user.id)).toMatchObject({ ok: true });
+    const graceMembership = standIn.organizations.addMember(organization.id, grace.id, { role: "org:member" });
+    await expectSynced(organization.slug, "Added Grace Hopper as member.");
+    const elsewhere = standIn.organizations.create({ name: "Elsewhere", created_by: ada.id });
+
+    // Grace leaves (that webhook is dropped). The instant Clerk has answered the listing, Linus joins this
+    // organization and Ada joins another, and both webhooks land.
+    standIn.organizations.removeMember(organization.id, grace.id);
+    const webhookWrites = (payload: unknown) => {
+      const parsed = clerkMembershipSchema.parse(payload);
+      writeTransaction(getDb(), (tx) =>
+        writeClerkMembership(tx, clerkMembershipToRow(parsed), clerkOrganizationToRow(parsed.organization), "webhook"),
+      );
+      return parsed.id;
+    };
+    let linusMembership = "";
+    let adaElsewhere = "";
+    const stop = standIn.observeBackendApi((event) => {
+      if (event.phase !== "answered" || !event.path.endsWith(`/organizations/${organization.id}/memberships`)) return;
+      stop();
+      linusMembership = webhookWrites(
+        standIn.organizations.addMember(organization.id, linus.id, { role: "org:member" }),
+      );
+      adaElsewhere = webhookWrites(standIn.organizations.getMembership(elsewhere.id, ada.id));
+    });
+    await expectSynced(organization.slug, "Removed Grace Hopper.");
+    expect(membershipRow(linusMembership)).toMatchObject({ deleted_at: null, sync_source: "webhook" });
+    expect(membershipRow(graceMembership.id)).toMatchObject({ deleted_at: expect.any(Number), sync_source: "manual" });
+    expect(membershipRow(adaElsewhere)).toMatchObject({ organization_clerk_id: elsewhere.id, deleted_at: null });
+    expect(await memberNames(organization.slug)).toEqual(["Ada Lovelace (org:admin)", "Linus Torvalds (org:member)"]);
+    await expectSynced(organization.slug, "Already up to date.");
   });
 
   it("an organization deleted in Clerk is tombstoned with its memberships, and the user is sent to the profile", async () => {

@@ -80,8 +80,15 @@ function joinLabels(labels: string[]): string {
 export function describeUserSync(result: UserWriteResult, changes: readonly MembershipChange[]): string {
   if (changes.length === 0) return describeSync(result);
   const organizations = describeOrganizationChanges(changes);
-  return result.outcome === "unchanged" ? organizations : `${describeSync(result)} ${organizations}`;
+  if (result.outcome === "unchanged") return organizations;
+  return `${PROFILE_KEPT_WHILE_ORGANIZATIONS_CHANGED[result.outcome] ?? describeSync(result)} ${organizations}`;
 }
+
+// Followed by what changed in the user's organizations, "so nothing changed" would be untrue: only the profile was kept.
+const PROFILE_KEPT_WHILE_ORGANIZATIONS_CHANGED: Partial<Record<UserWriteResult["outcome"], string>> = {
+  stale: "The stored profile is newer than what Clerk returned, so it was kept.",
+  future_dated: `Clerk's copy of the profile is dated more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of this server's clock, so it was not stored. The server's clock may be wrong.`,
+};
 
 const shownByOrganization = (userClerkId: string, tx: WriteTransaction): ShownMembership[] =>
   listMembershipsOfUser(userClerkId, tx).map((membership) => ({

@@ -6,7 +6,7 @@ import {
   describeOrganizationChanges,
 } from "~/sync/membership-changes.server";
 import { describeFailure } from "~/sync/sync-failure.server";
-import { describeSync } from "~/sync/sync-user.server";
+import { describeSync, describeUserSync } from "~/sync/sync-user.server";
 
 // The words both Sync buttons put in their live region, checked exactly: a person reads them, not a program.
 
@@ -25,6 +25,30 @@ describe("the user's part", () => {
   it("says a deleted account is deleted, whichever way the writer found it", () => {
     for (const outcome of ["tombstoned", "deleted", "already_deleted"] as const)
       expect(describeSync({ outcome, clerkId: "user_1", changedFields: [] })).toBe("This account has been deleted.");
+  });
+});
+
+describe("the user's part beside changes in their organizations", () => {
+  const joined = compareMemberships([], [{ key: "org_a", name: "Acme", role: "org:admin" }]);
+  const said = (outcome: Parameters<typeof describeSync>[0]["outcome"]) =>
+    describeUserSync({ outcome, clerkId: "user_1", changedFields: [] }, joined);
+
+  it("never says nothing changed when something did: a profile kept as stored is said to be kept", () => {
+    expect(said("stale")).toBe(
+      "The stored profile is newer than what Clerk returned, so it was kept. Added to Acme as admin.",
+    );
+    expect(said("future_dated")).toBe(
+      "Clerk's copy of the profile is dated more than 5 minutes ahead of this server's clock, so it was not stored. The server's clock may be wrong. Added to Acme as admin.",
+    );
+    for (const outcome of ["stale", "future_dated"] as const) expect(said(outcome)).not.toMatch(/nothing changed/);
+  });
+
+  it("an unchanged profile is not mentioned, any other outcome is said first", () => {
+    expect(said("unchanged")).toBe("Added to Acme as admin.");
+    expect(said("created")).toBe("Profile imported from Clerk. Added to Acme as admin.");
+    expect(describeUserSync({ outcome: "stale", clerkId: "user_1", changedFields: [] }, [])).toBe(
+      "The stored copy is newer than what Clerk returned, so nothing changed.",
+    );
   });
 });
 

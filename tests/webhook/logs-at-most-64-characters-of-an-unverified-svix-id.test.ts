@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { clerkEvent, clerkUser, signBody } from "../support/clerk-webhooks";
+import { withCapturedLogs } from "../support/captured-logs";
 import { deliver } from "../support/webhook-route";
 
 /**
@@ -10,22 +11,7 @@ import { deliver } from "../support/webhook-route";
 const url = "http://localhost/api/webhooks/clerk";
 
 /** The JSON lines the logger writes while `run` runs. */
-async function logged(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const previous = process.env.LOG_LEVEL;
-  process.env.LOG_LEVEL = "info";
-  const lines: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  });
-  try {
-    await run();
-  } finally {
-    vi.restoreAllMocks();
-    process.env.LOG_LEVEL = previous;
-  }
-  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const logged = async (run: () => Promise<unknown>) => (await withCapturedLogs(run)).lines;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -4,7 +4,7 @@ import type { AppDatabase } from "~/db/db.server";
 import { tombstoneClerkOrganization, tombstoneMembershipById } from "~/db/organization-writer.server";
 import { organizationMemberships, organizations } from "~/db/schema";
 import { writeTransaction } from "~/db/write-transaction.server";
-import { BackfillStopped, countWrite, type BackfillSummary } from "./backfill-outcome.server";
+import { countWrite, type BackfillSummary } from "./backfill-outcome.server";
 import type { BackfillCalls } from "./backfill-calls.server";
 import { inPool } from "./offset-walk.server";
 import {
@@ -14,7 +14,7 @@ import {
   type OffsetPage,
   type ListedMembership,
 } from "./organization-pages.server";
-import { MASS_PRUNE_SHARE } from "./prune-missing.server";
+import { refuseMassPrune } from "./prune-missing.server";
 import type { ClerkApiAccess } from "./user-list-stream.server";
 
 /**
@@ -36,8 +36,6 @@ import type { ClerkApiAccess } from "./user-list-stream.server";
  * prune is caught by the next run.
  */
 
-/** Pruning that would erase more than this many, and more than MASS_PRUNE_SHARE of those stored, needs --force. */
-const MASS_PRUNE_MIN = 10;
 const MEMBER_LIST_READS = 3;
 
 export interface PruneRun {
@@ -162,15 +160,4 @@ async function membersPage(
     if (error instanceof ClerkError && error.kind === "not_found") return null;
     throw error;
   }
-}
-
-function refuseMassPrune(gone: number, live: number, what: string, run: PruneRun): void {
-  if (run.force || gone <= MASS_PRUNE_MIN || gone <= live * MASS_PRUNE_SHARE) return;
-  const { dryRun } = run.summary;
-  // A tombstone is final: a dry run says what a real run would refuse, and how to see the list.
-  const tombstone = `tombstone ${gone} of the ${live} stored ${what}: Clerk no longer lists them. If CLERK_SECRET_KEY belongs to another instance (development instead of production?), `;
-  const message = dryRun
-    ? `A real run would refuse to ${tombstone}that would erase them for good. Check the key; add --force to this dry run to list them, and to a real run if it is right.`
-    : `Refusing to ${tombstone}this would erase them for good. Check the key; \`--prune --dry-run --force\` lists them and writes nothing; add --force to a real run if it is right.`;
-  throw new BackfillStopped(message, run.summary.listed, dryRun);
 }

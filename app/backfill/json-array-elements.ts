@@ -9,7 +9,8 @@
  * and JSON.parse would throw, so a wrong guess cannot pass. What is left (the
  * element running into the next piece, or a piece whose guess failed) goes
  * through a scanner that respects strings, escapes and nesting. Either way
- * JSON.parse does the parsing, so anything it would reject is rejected here.
+ * JSON.parse parses each object, so an object it would reject is rejected here,
+ * and so is an element that is not an object, wherever the pieces were cut.
  */
 export class JsonArrayElements {
   private carry = "";
@@ -41,7 +42,8 @@ export class JsonArrayElements {
       const cut = text.lastIndexOf("},{");
       if (cut > i && text.charCodeAt(i) === OPEN_BRACE) {
         const elements = parseOrNull(`[${text.slice(i, cut + 1)}]`);
-        if (elements) {
+        // `},2,{` parses too: only a run of objects is taken, anything else is left to the scanner to refuse.
+        if (elements?.every(isPlainObject)) {
           for (const element of elements) this.onElement(element);
           i = cut + 2;
         }
@@ -125,6 +127,10 @@ function skipSeparators(text: string, from: number): number {
   let i = from;
   while (i < text.length && (text.charCodeAt(i) === COMMA || isWhitespace(text.charCodeAt(i)))) i++;
   return i;
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function parseOrNull(text: string): unknown[] | null {

@@ -110,12 +110,14 @@ describe("the backfill's JSON splitter", () => {
 
   it("rejects a value that is not an object between objects, however the page was cut", () => {
     // In one piece, the `},{` shortcut parses `{"a":1},2,{"b":1}` as JSON; it must still refuse the 2.
-    const text = '[{"a":1},2,{"b":1},{"c":1}]';
-    for (let at = 0; at <= text.length; at++) {
-      const { found, error } = run(at === text.length ? [text] : [text.slice(0, at), text.slice(at)]);
-      expect(error).toBeInstanceOf(SyntaxError);
-      expect((error as Error).message).toBe('Expected an object in the JSON array, found "2".');
-      expect(found.length).toBeLessThanOrEqual(1);
+    for (const stray of ["2", "null", "[]", '"x"']) {
+      const text = `[{"a":1},${stray},{"b":1},{"c":1}]`;
+      for (let at = 0; at <= text.length; at++) {
+        const { found, error } = run(at === text.length ? [text] : [text.slice(0, at), text.slice(at)]);
+        expect(error).toBeInstanceOf(SyntaxError);
+        expect((error as Error).message).toBe(`Expected an object in the JSON array, found "${stray[0]}".`);
+        expect(found.length).toBeLessThanOrEqual(1);
+      }
     }
   });
 

@@ -70,15 +70,20 @@ class LockWaitQueue {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
+      // Node's timers count whole milliseconds on the loop's own clock and can fire a little before
+      // `deadline` by performance.now(); such a writer sets its timer again rather than give up early.
+      const giveUpAtDeadline = () => {
+        const remaining = deadline - performance.now();
+        if (remaining > 0) {
+          writer.timer = setTimeout(giveUpAtDeadline, Math.ceil(remaining));
+          return;
+        }
+        this.waiting.splice(this.waiting.indexOf(writer), 1);
+        reject(new DatabaseBusyError(Math.round(performance.now() - started)));
+      };
       const writer: QueuedWriter = {
         wake: resolve,
-        timer: setTimeout(
-          () => {
-            this.waiting.splice(this.waiting.indexOf(writer), 1);
-            reject(new DatabaseBusyError(Math.round(performance.now() - started)));
-          },
-          Math.max(0, deadline - performance.now()),
-        ),
+        timer: setTimeout(giveUpAtDeadline, Math.max(0, Math.ceil(deadline - performance.now()))),
       };
       this.waiting.push(writer);
     });

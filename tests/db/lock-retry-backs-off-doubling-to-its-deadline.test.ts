@@ -203,4 +203,32 @@ describe("withLockRetry", () => {
     expect(next).toHaveBeenCalledTimes(1);
     expect(await result).toBe("next");
   });
+
+  it("a queued writer whose timer fires before its deadline (by performance.now) sets it again rather than give up early", async () => {
+    const realSetTimeout = globalThis.setTimeout;
+    const timers: number[] = [];
+    vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms: number) => {
+      timers.push(ms);
+      return realSetTimeout(fn, ms);
+    }) as typeof setTimeout);
+    const prober = lockHeldFor(1, "first");
+    clock.hold = { release: () => undefined };
+    const first = withLockRetry(prober, { totalMs: 10_000, label: "first" });
+    let settled = false;
+    const second = withLockRetry(lockHeldFor(0, "second"), { totalMs: 5, label: "second" })
+      .catch((caught: unknown) => caught)
+      .finally(() => (settled = true));
+    // The real timer fires, but only 3 ms have passed on the clock performance.now() reads.
+    clock.now = STARTED + 3;
+    await vi.waitFor(() => expect(timers.length).toBeGreaterThanOrEqual(2));
+    expect(timers.slice(0, 2)).toEqual([5, 2]);
+    expect(settled).toBe(false);
+    clock.now = STARTED + 6;
+    const error = await second;
+    expect(error).toBeInstanceOf(DatabaseBusyError);
+    expect((error as DatabaseBusyError).waitedMs).toBe(6);
+    clock.hold.release();
+    clock.hold = null;
+    expect(await first).toBe("first");
+  });
 });

@@ -62,8 +62,8 @@ describe("writers waiting for a lock held elsewhere", () => {
       expect(outcome.status).toBe("rejected");
       const error = (outcome as PromiseRejectedResult).reason;
       expect(error).toBeInstanceOf(DatabaseBusyError);
-      // Node's timers count whole milliseconds from the loop's clock.
-      expect((error as DatabaseBusyError).waitedMs).toBeGreaterThanOrEqual(totalMs - 1);
+      // Never before its own wait is spent, though Node's timers may fire a little early by performance.now().
+      expect((error as DatabaseBusyError).waitedMs).toBeGreaterThanOrEqual(totalMs);
     }
     // Writer 0 probed throughout. A writer whose turn comes (as the one before gives up) just as its own
     // deadline passes, before its timer fired, tries once more on the chance the lock is free, and never again.

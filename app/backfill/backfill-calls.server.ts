@@ -48,11 +48,6 @@ export class BackfillCalls {
     };
   }
 
-  /** Requests let out to Clerk so far (retries included). */
-  get requests(): number {
-    return this.limiter.granted;
-  }
-
   page(query: UserPageQuery): Promise<ClerkUserFields[] | typeof CURSOR_GONE> {
     return this.track(listClerkUsers(this.reader, query, this.options));
   }

@@ -80,7 +80,9 @@ describe("sync:all when Clerk keeps failing", () => {
     const { policy } = recordingRetryPolicy({ requestTimeoutMs: 300 });
     standIn.faults.setApiFault("hang", 1);
     const summary = await backfillUsersFromClerk({ clerk: clerkFor(standIn), db: db(), retry: policy });
-    expect(summary).toMatchObject({ listed: USERS, unchanged: USERS, retries: 1 });
+    expect(summary).toMatchObject({ listed: USERS, unchanged: USERS });
+    // The hung request's retry; a healthy page slower than 300 ms on a loaded machine is retried too.
+    expect(summary.retries).toBeGreaterThanOrEqual(1);
     standIn.faults.clear();
   });
 });

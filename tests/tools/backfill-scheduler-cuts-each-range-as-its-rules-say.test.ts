@@ -142,6 +142,55 @@ describe("the scheduler cuts a range", () => {
     ]);
     expect((await walk.finish()).ranges).toBeGreaterThan(7);
   });
+
+  it("beyond eight shares: no more pieces than free slots, and none when the other ranges claim what is left", async () => {
+    const times = [
+      ...perMs(10, 0),
+      ...spread(90, 10, 1_000),
+      ...spread(200, 1_000, 1_500),
+      ...spread(300, 1_500, 2_000),
+    ];
+    const plannedFor = (y: number, w: number) => [
+      new CreatedAtRange(0, 1_000, 200),
+      new CreatedAtRange(1_000, 1_500, y),
+      new CreatedAtRange(1_500, null, w),
+    ];
+    // Y is expected to hold 50: 540 unclaimed, ten shares, but only 7 slots are free: 8 pieces.
+    const fewSlots = scheduler(times, plannedFor(50, 500), 10, 2_000);
+    expect(await fewSlots.answer("-1..1000")).toEqual([
+      "999..1500",
+      "1499..",
+      "-1..1000 user_9",
+      "55..103",
+      "102..150",
+      "149..197",
+      "196..244",
+      "243..291",
+      "290..338",
+      "337..1000",
+    ]);
+    await fewSlots.finish();
+    // W is expected to hold 472, exactly eight shares, still believed: with Y's 300 it claims all that is left.
+    const claimed = scheduler(times, plannedFor(300, 472), 10, 2_000);
+    expect(await claimed.answer("-1..1000")).toEqual(["999..1500", "1499..", "-1..1000 user_9"]);
+    await claimed.finish();
+  });
+
+  it("beyond eight shares, not while every slot is busy and a range waits for one", async () => {
+    // 10 slots, 11 ranges: X and ten of five users each, the last waiting. After X's first page 140 are left, a
+    // share is 14, X is expected to hold all 140 (beyond 112) and the others claim 50: but no slot is free.
+    const times = [...perMs(10, 0), ...spread(90, 10, 1_000), ...spread(50, 1_000, 2_000)];
+    const others = Array.from(
+      { length: 10 },
+      (_, k) => new CreatedAtRange(1_000 + 100 * k, k === 9 ? null : 1_100 + 100 * k, 5),
+    );
+    const walk = scheduler(times, [new CreatedAtRange(0, 1_000, 100), ...others], 10, 2_000);
+    expect(walk.pending()).toHaveLength(10);
+    const pending = await walk.answer("-1..1000");
+    expect(pending).toHaveLength(10);
+    expect(pending.at(-1)).toBe("-1..1000 user_9");
+    await walk.finish();
+  });
 });
 
 describe("when a range ends and nothing waits", () => {
@@ -168,11 +217,52 @@ describe("when a range ends and nothing waits", () => {
     expect(await twoPages.answer("-1..100")).toEqual(["99.. user_14", "115.."]);
     await twoPages.finish();
 
-    const lessThanTwo = scheduler(times, [new CreatedAtRange(0, 100, 5), new CreatedAtRange(100, null, 30)], 2, 130);
+    // B holds 35 here: ten at one per ms from 100, then 25 more, one per ms.
+    const moreTimes = [...spread(5, 0, 100), ...perMs(35, 100)];
+    const lessThanTwo = scheduler(
+      moreTimes,
+      [new CreatedAtRange(0, 100, 5), new CreatedAtRange(100, null, 35)],
+      2,
+      135,
+    );
+    // B's first page: 30 left, a share is 15, B expected to hold min(26 ms × 1.25, 30) = 30: not cut. Its
+    // second: 20 left, a share is a page, B expected to hold 20: not cut.
     await lessThanTwo.answer("99..");
-    // B's second page first: 15 left, all B's, less than two pages: A's end cuts nothing.
     expect(await lessThanTwo.answer("99.. user_14")).toEqual(["-1..100", "99.. user_24"]);
+    // A ends: 15 left, B is expected to hold 15, less than two pages: nothing is cut.
     expect(await lessThanTwo.answer("-1..100")).toEqual(["99.. user_24"]);
     expect(await lessThanTwo.finish()).toEqual({ ranges: 2, inOneMillisecond: 0 });
+  });
+
+  it("into at most as many pieces as free slots, and shares; ranges with no page read yet are never chosen", async () => {
+    // 4 slots, four ranges: A (9 users, one short page), B (ten at one per ms from 100, then 40), C (180,
+    // never answered here, expected to hold 180 as planned) and D (one). B's first page: 230 left, a share is
+    // 57.5, B is expected to hold min(91 ms × 1.25, 230) = 113.75, not two shares: not cut.
+    const layout = (inC: number) => {
+      const times = [...spread(9, 0, 100), ...perMs(50, 100), ...spread(inC, 200, 300), 350];
+      return scheduler(
+        times,
+        [
+          new CreatedAtRange(0, 100, 9),
+          new CreatedAtRange(100, 200, 50),
+          new CreatedAtRange(200, 300, inC),
+          new CreatedAtRange(300, null, 1),
+        ],
+        4,
+        351,
+      );
+    };
+    const oneSlot = layout(180);
+    expect(await oneSlot.answer("99..200")).toEqual(["-1..100", "199..300", "299..", "99..200 user_18"]);
+    // A ends: 221 left, a share is 55.25, B (113.75) is three shares, but one slot is free: 2 pieces of
+    // 56.875, 6 pages less a tenth (47 ms) each. C, with more expected, has shown no density: it is not cut.
+    expect(await oneSlot.answer("-1..100")).toEqual(["199..300", "299..", "99..200 user_18", "155..200"]);
+    await oneSlot.finish();
+
+    // With 500 users in C: 541 left after A, a share is 135.25, so B's 113.75 is one share: not cut.
+    const oneShare = layout(500);
+    await oneShare.answer("99..200");
+    expect(await oneShare.answer("-1..100")).toEqual(["199..300", "299..", "99..200 user_18"]);
+    await oneShare.finish();
   });
 });

@@ -189,6 +189,12 @@ describe("the scheduler cuts a range", () => {
     const pending = await walk.answer("-1..1000");
     expect(pending).toHaveLength(10);
     expect(pending.at(-1)).toBe("-1..1000 user_9");
+    // The first of the others ends: the waiting range takes its slot.
+    expect((await walk.answer("999..1100")).at(-1)).toBe("1899..");
+    // The second ends and nothing waits: X (130 left of 130, a share is 13) is cut for that one free slot,
+    // 2 pieces of 65 users, 7 pages less a tenth (55 ms) each. Had X been cut when its page came, its piece
+    // would have been waiting, and taken the slot now.
+    expect((await walk.answer("1099..1200")).slice(-3)).toEqual(["-1..1000 user_9", "1899..", "63..1000"]);
     await walk.finish();
   });
 });

@@ -85,7 +85,7 @@ describe("a stand-in started with latency and a rate limit", () => {
 
   test("Backend API answers wait out the latency; the control API does not", async () => {
     // Long enough that the control API's answer comes first however loaded the machine.
-    const standIn = await startClerkStandIn({ port: 0, latency: "3s±0" });
+    const standIn = await startClerkStandIn({ port: 0, latency: "3000ms±0" });
     try {
       const order: string[] = [];
       const listed = fetch(`${standIn.url}/v1/users`, {

@@ -88,8 +88,10 @@ describe("the backfill walks created_at ranges at once", () => {
     expect(requests.maxInFlight).toBeGreaterThanOrEqual(3);
     // Equal slices of the year leave the last one holding the rush's 5,000 users, 50 of the 60 pages: read
     // alone it would have one request out at a time once the year's ten pages are in. Cut by its density,
-    // every slot shares it.
-    expect(requests.maxInFlightAfter(30)).toBe(6);
+    // the slots share it (that every slot gets a piece, and when, is pinned step by step, on pages answered by
+    // hand, in backfill-scheduler-cuts-each-range-as-its-rules-say: here the stand-in's timing decides how
+    // many are out at the moment one is counted).
+    expect(requests.maxInFlightAfter(30)).toBeGreaterThanOrEqual(3);
     expect(liveRows(db())).toEqual(clerk);
   });
 

@@ -45,8 +45,11 @@ test("a rate-limited sync counts Retry-After down on the button, ignores presses
   const user = await createUser({ firstName: "Patient" });
   await waitForDeliveries();
   await signIn(context, user);
+  // The page's own clock: the countdown moves only when the test moves it, however slow the machine.
+  await page.clock.install();
   await openProfile(page);
   await expectPageReady(page);
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1_000);
 
   // Two rate-limited answers armed: the first press uses one; a press during the countdown would use the other.
   await control("/faults", { body: { api: { mode: "429", retry_after: 3, count: 2 } } });
@@ -59,6 +62,10 @@ test("a rate-limited sync counts Retry-After down on the button, ignores presses
   await page.keyboard.press("Enter");
 
   const ready = page.getByRole("button", { name: "Sync User Data", exact: true });
+  await expect(waiting).toHaveAccessibleName("Sync User Data (wait 3 s)");
+  await page.clock.fastForward(1_000);
+  await expect(waiting).toHaveAccessibleName("Sync User Data (wait 2 s)");
+  await page.clock.fastForward(2_000);
   await expect(ready).toHaveAttribute("aria-disabled", "false");
   expect((await control("/faults")).api).toMatchObject({ mode: "429", remaining: 1 });
 
@@ -66,10 +73,12 @@ test("a rate-limited sync counts Retry-After down on the button, ignores presses
   await expect(waiting).toBeVisible();
   await expect(page.getByRole("alert")).toHaveText(/Try again in 3 seconds/);
   expect((await control("/faults")).api).toBeNull();
+  await page.clock.fastForward(3_000);
   await expect(page.getByRole("button", { name: "Sync User Data", exact: true })).toHaveAttribute(
     "aria-disabled",
     "false",
   );
+  await page.clock.resume();
   await page.getByRole("button", { name: "Sync User Data", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "Already up to date." })).toBeVisible();
 });

@@ -93,9 +93,10 @@ describe("webhook deliveries", () => {
     const gaps = receiver.received.slice(1).map((d, i) => d.receivedAt - receiver.received[i].receivedAt);
     const expected = SVIX_RETRY_DELAYS_MS.slice(1).map((delay) => delay * timeScale);
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(expected[i] - 2));
-    // The long gaps dominate any scheduling noise, so their proportions must hold.
-    const longGaps = gaps.slice(2);
-    const longExpected = expected.slice(2);
+    // The long gaps (from 720 ms, Svix's 2 h) dominate any scheduling noise on a loaded machine, so their
+    // proportions must hold; an attempt scheduled one delay off would break them all.
+    const longGaps = gaps.slice(3);
+    const longExpected = expected.slice(3);
     longGaps.forEach((gap, i) => expect(gap / longExpected[i]).toBeLessThan(1.5));
 
     const [record] = standIn.deliveries.records();

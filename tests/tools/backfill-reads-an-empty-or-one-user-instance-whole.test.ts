@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, type BackfillProgress } from "~/backfill/backfill-users.server";
@@ -7,7 +9,8 @@ import { clerkFor, liveRows, UNLIMITED } from "./support";
 /**
  * The walk's two smallest instances: none (the probes for the oldest and newest user come back empty, and there
  * is nothing to plan) and one user (the oldest is the newest, so the one range must include its own last
- * millisecond).
+ * millisecond). And the race between the two probes, sent at once: the only user deleted, or a first one
+ * created, between Clerk's two answers.
  */
 
 let standIn: ClerkStandIn;
@@ -55,5 +58,45 @@ describe("the smallest instances", () => {
     expect(summary.listed).toBe(1);
     expect(liveRows(getDb()).has(user.id)).toBe(true);
     expect(pages.at(-1)).toEqual([1, 1]);
+  });
+});
+
+describe("a user deleted or created between the two probes", () => {
+  let proxy: Server;
+  /** The order of the probe answered as if the instance were empty; the other is the stand-in's answer. */
+  let emptyProbe = "";
+  beforeAll(async () => {
+    const upstream = clerkFor(standIn).apiUrl;
+    proxy = createServer((req, res) => {
+      void (async () => {
+        const url = new URL(req.url ?? "/", upstream);
+        const answer = await fetch(url, { headers: { authorization: req.headers.authorization ?? "" } });
+        const empty = url.pathname === "/v1/users" && url.searchParams.get("order_by") === emptyProbe;
+        res.writeHead(answer.status, { "content-type": "application/json" }).end(empty ? "[]" : await answer.text());
+      })();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(async () => {
+    proxy?.closeAllConnections();
+    await new Promise((resolve) => proxy?.close(resolve));
+  });
+
+  it("ends at once with nothing planned, 0 of 0, as an empty instance does, whichever probe saw none", async () => {
+    standIn.store.seed(generateUsers({ count: 1, now: Date.now(), emailPrefix: "racing" }));
+    // "-created_at" empty: the only user was deleted before the newest was asked for; "+created_at" empty: it
+    // was created after the oldest was. Either way the next run, or the webhook, brings what changed.
+    for (const probe of ["-created_at", "+created_at"]) {
+      emptyProbe = probe;
+      const { progress, pages } = recordingProgress();
+      const summary = await backfillUsersFromClerk({
+        clerk: { ...clerkFor(standIn), apiUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+        limiter: UNLIMITED,
+        db: getDb(),
+        progress,
+      });
+      expect(summary.listed, probe).toBe(0);
+      expect(pages, probe).toEqual([[0, 0]]);
+    }
   });
 });

@@ -75,6 +75,15 @@ const perMs = (count: number, from: number) => Array.from({ length: count }, (_,
 const spread = (count: number, from: number, to: number) =>
   Array.from({ length: count }, (_, i) => from + Math.floor((i * (to - from)) / count));
 
+/** 600 users: X holds ten in its first 10 ms, then 90 to 1000; Y 200 to 1500; W, open-ended, 300 to 2000. */
+const RUSH = [...perMs(10, 0), ...spread(90, 10, 1_000), ...spread(200, 1_000, 1_500), ...spread(300, 1_500, 2_000)];
+/** X, Y and W, with what Y and W are planned to hold (all that is known of them before their first page). */
+const rushRanges = (y: number, w: number) => [
+  new CreatedAtRange(0, 1_000, 200),
+  new CreatedAtRange(1_000, 1_500, y),
+  new CreatedAtRange(1_500, null, w),
+];
+
 describe("the scheduler cuts a range", () => {
   it("not at all while it is expected to hold at most two shares", async () => {
     // 25 users, 4 slots: after the first page 15 are left, a share is a page (15 / 4 is less), 15 ≤ 20.
@@ -118,18 +127,7 @@ describe("the scheduler cuts a range", () => {
     // hold its planned 300 and W its planned 500, which is beyond belief too, so it claims nothing: 290 users
     // are unclaimed, five shares, and 7 slots are free. X is cut into 5 pieces of 59 users (6 pages less a
     // tenth, 47 ms each), the last taking the rest of X.
-    const times = [
-      ...perMs(10, 0),
-      ...spread(90, 10, 1_000),
-      ...spread(200, 1_000, 1_500),
-      ...spread(300, 1_500, 2_000),
-    ];
-    const walk = scheduler(
-      times,
-      [new CreatedAtRange(0, 1_000, 200), new CreatedAtRange(1_000, 1_500, 300), new CreatedAtRange(1_500, null, 500)],
-      10,
-      2_000,
-    );
+    const walk = scheduler(RUSH, rushRanges(300, 500), 10, 2_000);
     expect(walk.pending()).toEqual(["-1..1000", "999..1500", "1499.."]);
     expect(await walk.answer("-1..1000")).toEqual([
       "999..1500",
@@ -144,19 +142,8 @@ describe("the scheduler cuts a range", () => {
   });
 
   it("beyond eight shares: no more pieces than free slots, and none when the other ranges claim what is left", async () => {
-    const times = [
-      ...perMs(10, 0),
-      ...spread(90, 10, 1_000),
-      ...spread(200, 1_000, 1_500),
-      ...spread(300, 1_500, 2_000),
-    ];
-    const plannedFor = (y: number, w: number) => [
-      new CreatedAtRange(0, 1_000, 200),
-      new CreatedAtRange(1_000, 1_500, y),
-      new CreatedAtRange(1_500, null, w),
-    ];
     // Y is expected to hold 50: 540 unclaimed, ten shares, but only 7 slots are free: 8 pieces.
-    const fewSlots = scheduler(times, plannedFor(50, 500), 10, 2_000);
+    const fewSlots = scheduler(RUSH, rushRanges(50, 500), 10, 2_000);
     expect(await fewSlots.answer("-1..1000")).toEqual([
       "999..1500",
       "1499..",
@@ -171,7 +158,7 @@ describe("the scheduler cuts a range", () => {
     ]);
     await fewSlots.finish();
     // W is expected to hold 472, exactly eight shares, still believed: with Y's 300 it claims all that is left.
-    const claimed = scheduler(times, plannedFor(300, 472), 10, 2_000);
+    const claimed = scheduler(RUSH, rushRanges(300, 472), 10, 2_000);
     expect(await claimed.answer("-1..1000")).toEqual(["999..1500", "1499..", "-1..1000 user_9"]);
     await claimed.finish();
   });

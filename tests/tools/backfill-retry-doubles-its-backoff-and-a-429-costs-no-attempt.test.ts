@@ -1,44 +1,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { clerkErrorFromAnswer, type ClerkError } from "~/clerk/clerk-errors.server";
-import {
-  callClerkWithRetry,
-  DEFAULT_RETRY_POLICY,
-  exponentialBackoffMs,
-  type RetryEvent,
-  type RetryPolicy,
-} from "~/backfill/retry.server";
+import { clerkErrorFromAnswer } from "~/clerk/clerk-errors.server";
+import { callClerkWithRetry, exponentialBackoffMs } from "~/backfill/retry.server";
+import { rateLimited, recording, scripted, serverError } from "./scripted-calls";
 
 /**
  * How the backfill asks Clerk again (app/backfill/retry.server.ts), on a call
  * whose answers the test scripts: the backoff after each failure, and which
  * answers use up an attempt.
  */
-
-const serverError = () => clerkErrorFromAnswer(500, [], undefined);
-const rateLimited = (seconds: number) => clerkErrorFromAnswer(429, [], seconds);
-
-/** A call that fails with each of `answers` in turn, then succeeds. */
-function scripted(answers: ClerkError[]) {
-  let calls = 0;
-  return {
-    get calls() {
-      return calls;
-    },
-    call: async () => {
-      const answer = answers[calls++];
-      if (answer) throw answer;
-      return "page";
-    },
-  };
-}
-
-/** The default policy, with every wait recorded and none taken. */
-function recording(overrides: Partial<RetryPolicy> = {}) {
-  const waits: number[] = [];
-  const events: RetryEvent[] = [];
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, sleep: async (ms) => void waits.push(ms), ...overrides };
-  return { policy, waits, events, onRetry: (event: RetryEvent) => events.push(event) };
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

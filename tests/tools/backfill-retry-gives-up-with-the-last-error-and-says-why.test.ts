@@ -1,38 +1,14 @@
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { clerkErrorFromAnswer, ClerkError } from "~/clerk/clerk-errors.server";
-import { callClerkWithRetry, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from "~/backfill/retry.server";
+import { ClerkError } from "~/clerk/clerk-errors.server";
+import { callClerkWithRetry, sleep } from "~/backfill/retry.server";
 import { RequestRateLimiter } from "~/backfill/rate-limiter.server";
+import { rateLimited, recording, scripted, serverError } from "./scripted-calls";
 
 /**
  * When the backfill's retry (app/backfill/retry.server.ts) stops asking Clerk: too many 429s in a row, a
  * Retry-After longer than a run waits, a request that hangs, and a run that is over while a call waits or is out.
  */
-
-const serverError = () => clerkErrorFromAnswer(500, [], undefined);
-const rateLimited = (seconds: number) => clerkErrorFromAnswer(429, [], seconds);
-
-/** The default policy with every wait recorded and none taken. */
-function recording(overrides: Partial<RetryPolicy> = {}) {
-  const waits: number[] = [];
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, sleep: async (ms) => void waits.push(ms), ...overrides };
-  return { policy, waits };
-}
-
-/** A call that fails with each of `answers` in turn, then succeeds. */
-function scripted(answers: ClerkError[]) {
-  let calls = 0;
-  return {
-    get calls() {
-      return calls;
-    },
-    call: async () => {
-      const answer = answers[calls++];
-      if (answer) throw answer;
-      return "page";
-    },
-  };
-}
 
 const never = () => new Promise<void>(() => {});
 

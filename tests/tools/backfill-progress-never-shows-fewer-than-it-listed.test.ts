@@ -1,10 +1,8 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, type BackfillProgress } from "~/backfill/backfill-users.server";
 import { getDb } from "~/db/db.server";
-import { clerkFor, liveRows, UNLIMITED } from "./support";
+import { answeringInFrontOf, liveRows, UNLIMITED } from "./support";
 
 /**
  * Clerk's count is taken once, as the run starts; users who sign up while it walks are listed too. The
@@ -13,27 +11,16 @@ import { clerkFor, liveRows, UNLIMITED } from "./support";
  */
 
 let standIn: ClerkStandIn;
-let proxy: Server;
+let proxy: Awaited<ReturnType<typeof answeringInFrontOf>>;
 beforeAll(async () => {
   standIn = await startClerkStandIn({ port: 0 });
   // The stand-in, but its count answers 3 whatever it holds: as if the rest signed up after the count.
-  const upstream = clerkFor(standIn).apiUrl;
-  proxy = createServer((req, res) => {
-    void (async () => {
-      const answer = await fetch(new URL(req.url ?? "/", upstream), {
-        headers: { authorization: req.headers.authorization ?? "" },
-      });
-      const body = req.url?.startsWith("/v1/users/count")
-        ? JSON.stringify({ object: "total_count", total_count: 3 })
-        : await answer.text();
-      res.writeHead(answer.status, { "content-type": "application/json" }).end(body);
-    })();
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  proxy = await answeringInFrontOf(standIn, (url) =>
+    url.pathname === "/v1/users/count" ? JSON.stringify({ object: "total_count", total_count: 3 }) : undefined,
+  );
 });
 afterAll(async () => {
-  proxy?.closeAllConnections();
-  await new Promise((resolve) => proxy?.close(resolve));
+  await proxy?.close();
   await standIn?.close();
 });
 
@@ -48,7 +35,7 @@ describe("the backfill's progress", () => {
     };
     const startedAt = Date.now();
     const summary = await backfillUsersFromClerk({
-      clerk: { ...clerkFor(standIn), apiUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+      clerk: proxy.clerk,
       limiter: UNLIMITED,
       pageSize: 2,
       db: getDb(),

@@ -1,10 +1,8 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateUsers, startClerkStandIn, type ClerkStandIn } from "@clerk-sync/clerk-stand-in";
 import { backfillUsersFromClerk, type BackfillProgress } from "~/backfill/backfill-users.server";
 import { getDb } from "~/db/db.server";
-import { clerkFor, liveRows, UNLIMITED } from "./support";
+import { answeringInFrontOf, clerkFor, liveRows, UNLIMITED } from "./support";
 
 /**
  * The walk's two smallest instances: none (the probes for the oldest and newest user come back empty, and there
@@ -62,24 +60,16 @@ describe("the smallest instances", () => {
 });
 
 describe("a user deleted or created between the two probes", () => {
-  let proxy: Server;
+  let proxy: Awaited<ReturnType<typeof answeringInFrontOf>>;
   /** The order of the probe answered as if the instance were empty; the other is the stand-in's answer. */
   let emptyProbe = "";
   beforeAll(async () => {
-    const upstream = clerkFor(standIn).apiUrl;
-    proxy = createServer((req, res) => {
-      void (async () => {
-        const url = new URL(req.url ?? "/", upstream);
-        const answer = await fetch(url, { headers: { authorization: req.headers.authorization ?? "" } });
-        const empty = url.pathname === "/v1/users" && url.searchParams.get("order_by") === emptyProbe;
-        res.writeHead(answer.status, { "content-type": "application/json" }).end(empty ? "[]" : await answer.text());
-      })();
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    proxy = await answeringInFrontOf(standIn, (url) =>
+      url.pathname === "/v1/users" && url.searchParams.get("order_by") === emptyProbe ? "[]" : undefined,
+    );
   });
   afterAll(async () => {
-    proxy?.closeAllConnections();
-    await new Promise((resolve) => proxy?.close(resolve));
+    await proxy?.close();
   });
 
   it("ends at once with nothing planned, 0 of 0, as an empty instance does, whichever probe saw none", async () => {
@@ -90,7 +80,7 @@ describe("a user deleted or created between the two probes", () => {
       emptyProbe = probe;
       const { progress, pages } = recordingProgress();
       const summary = await backfillUsersFromClerk({
-        clerk: { ...clerkFor(standIn), apiUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+        clerk: proxy.clerk,
         limiter: UNLIMITED,
         db: getDb(),
         progress,

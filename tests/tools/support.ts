@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { ClerkApiAccess } from "~/backfill/user-list-stream.server";
 import { clerkUserSchema, clerkUserToRow } from "~/clerk/clerk-user";
 import { isNull } from "drizzle-orm";
@@ -12,6 +14,35 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "~/backfill/retry.server"
 export function clerkFor(standIn: ClerkStandIn): ClerkApiAccess {
   const env = standIn.env();
   return { secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL };
+}
+
+/**
+ * The stand-in's Backend API behind a proxy that may answer a request itself: `answer` returns the body to
+ * send in place of the stand-in's (as 200 JSON), or undefined to pass the stand-in's answer on. `clerk` is what
+ * a run is given to reach the stand-in through it.
+ */
+export async function answeringInFrontOf(standIn: ClerkStandIn, answer: (url: URL) => string | undefined) {
+  const upstream = clerkFor(standIn);
+  const proxy = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", upstream.apiUrl);
+      const own = answer(url);
+      if (own !== undefined) {
+        res.writeHead(200, { "content-type": "application/json" }).end(own);
+        return;
+      }
+      const passed = await fetch(url, { headers: { authorization: req.headers.authorization ?? "" } });
+      res.writeHead(passed.status, { "content-type": "application/json" }).end(await passed.text());
+    })();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    clerk: { ...upstream, apiUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` } as ClerkApiAccess,
+    async close() {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
 }
 
 /** Real waits for Retry-After (the tests use 1 s), near-instant backoff; every wait is recorded. */
